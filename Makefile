@@ -1,0 +1,48 @@
+# Thin wrappers over the tools. Every target creates or reuses the virtual environment in .venv
+# and installs what it needs into it, so `make book` and `make test` work on a fresh clone.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Re-install when the project's declared dependencies change.
+STAMP  := $(VENV)/.installed-book-test
+
+.PHONY: venv book test serve bench lint exercises clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	@touch $(STAMP)
+
+## Build the website into _build/html (offline, warnings are errors).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+## Run every test: unit, gradient and cross-checks, nbval on the chapters and solved exercises, the
+## exercise grader, the built site in a browser, and the linter.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
+		--nbval-sanitize-with=.nbval-sanitize.cfg
+
+## Serve the built site on http://localhost:8000 for a person to click through.
+serve: book
+	@echo "Serving _build/html at http://localhost:8000/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server 8000 --directory _build/html --bind 127.0.0.1
+
+## Benchmark the fast path against the reference, PyTorch and the matrix-product limit.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_lstm.py
+
+## Regenerate the learner notebooks from the solved ones.
+exercises: $(STAMP)
+	$(BIN)/python -m lstm.grading.generate
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf _build

@@ -1,0 +1,42 @@
+"""LSTMs from scratch: the math of the course, in numpy.
+
+Every function here is one the chapters derive; ``import lstm`` loads only the math (course tooling such as
+grading lives in :mod:`lstm.grading` and is imported on demand).
+
+Shapes: features first, then the batch, then time. ``x`` is (n_x, m, T_x), one step's input ``xt`` is (n_x, m),
+hidden and cell states are (n_a, m), predictions (n_y, m).
+"""
+
+from .activations import sigmoid, softmax
+from .cell import lstm_cell_backward, lstm_cell_forward
+from .gradcheck import gradient_check, numerical_gradient, relative_error
+from .parameters import (
+    LSTM_PARAMETER_KEYS,
+    RNN_PARAMETER_KEYS,
+    MissingParameterError,
+    initialize_lstm_parameters,
+    initialize_rnn_parameters,
+)
+from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from .sequence import lstm_backward, lstm_forward
+
+__all__ = [
+    "LSTM_PARAMETER_KEYS",
+    "RNN_PARAMETER_KEYS",
+    "MissingParameterError",
+    "gradient_check",
+    "initialize_lstm_parameters",
+    "initialize_rnn_parameters",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "numerical_gradient",
+    "relative_error",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "sigmoid",
+    "softmax",
+]

@@ -1,0 +1,100 @@
+"""The LSTM over a whole sequence: the forward pass, and backpropagation through time."""
+
+import numpy as np
+
+from .cell import lstm_cell_backward, lstm_cell_forward
+from .parameters import (
+    as_array,
+    check_lstm_parameters,
+    check_nonempty_sequence,
+    check_sequence_caches,
+    check_shape,
+)
+
+GATE_GRADIENT_KEYS = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+
+
+def lstm_forward(x, a0, parameters):
+    """Run the LSTM cell over every step of a sequence, starting from hidden state ``a0`` and a zero cell state.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_x, m, T_x)
+        Inputs: features, then the batch, then time.
+    a0 : ndarray, shape (n_a, m)
+        Initial hidden state a⟨0⟩.
+    parameters : dict
+        As for :func:`lstm_cell_forward`.
+
+    Returns
+    -------
+    a : ndarray, shape (n_a, m, T_x)
+        Hidden states a⟨1⟩ ... a⟨T_x⟩.
+    y : ndarray, shape (n_y, m, T_x)
+        Predictions ŷ⟨1⟩ ... ŷ⟨T_x⟩.
+    c : ndarray, shape (n_a, m, T_x)
+        Cell states c⟨1⟩ ... c⟨T_x⟩.
+    caches : tuple
+        ``(list_of_step_caches, x)``: the T_x caches of :func:`lstm_cell_forward`, in time order, and the input.
+    """
+    x = as_array("x", x)
+    a0 = as_array("a0", a0)
+    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
+    n_x, m, T_x = x.shape
+    check_nonempty_sequence(x)
+    check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
+    n_a = a0.shape[0]
+    _, n_y = check_lstm_parameters(parameters, n_a, n_x)
+
+    a = np.zeros((n_a, m, T_x))
+    c = np.zeros((n_a, m, T_x))
+    y = np.zeros((n_y, m, T_x))
+    step_caches = []
+    a_next, c_next = a0, np.zeros((n_a, m))
+    for t in range(T_x):
+        a_next, c_next, yt_pred, cache = lstm_cell_forward(x[:, :, t], a_next, c_next, parameters)
+        a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt_pred
+        step_caches.append(cache)
+    return a, y, c, (step_caches, x)
+
+
+def lstm_backward(da, caches):
+    """Backpropagation through time over the whole sequence, applying equations (7)-(17) at every step.
+
+    Going backwards from the last step, the gradient on a⟨t⟩ is the upstream ``da[:, :, t]`` plus the ``da_prev``
+    coming back from step t+1, and the cell-state gradient ``dc_prev`` of step t+1 becomes ``dc_next`` of step t.
+    Weight gradients add up over the steps, because every step uses the same weights.
+
+    Parameters
+    ----------
+    da : ndarray, shape (n_a, m, T_x)
+        Upstream gradient of the loss with respect to every hidden state a⟨t⟩ (for example from the predictions).
+    caches : tuple
+        ``(list_of_step_caches, x)`` as returned by :func:`lstm_forward`.
+
+    Returns
+    -------
+    dict of ndarray
+        ``dx`` (n_x, m, T_x); ``da0`` (n_a, m); ``dWf, dWi, dWc, dWo`` (n_a, n_a + n_x);
+        ``dbf, dbi, dbc, dbo`` (n_a, 1).
+    """
+    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward", 10)
+    n_x, m, T_x = x.shape
+    n_a = step_caches[0][0].shape[0]
+    da = as_array("da", da)
+    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
+    check_lstm_parameters(step_caches[0][9], n_a, n_x)
+
+    gradients = {key: np.zeros_like(step_caches[0][9][key.removeprefix("d")], dtype=float)
+                 for key in GATE_GRADIENT_KEYS}
+    dx = np.zeros((n_x, m, T_x))
+    da_prevt = np.zeros((n_a, m))  # gradient on a<t> arriving from step t+1 (none after the last step)
+    dc_prevt = np.zeros((n_a, m))  # gradient on c<t> arriving from step t+1
+    for t in reversed(range(T_x)):
+        step = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, step_caches[t])
+        dx[:, :, t] = step["dxt"]
+        for key in GATE_GRADIENT_KEYS:
+            gradients[key] += step[key]
+        da_prevt, dc_prevt = step["da_prev"], step["dc_prev"]
+    return {"dx": dx, "da0": da_prevt, **gradients}
+
