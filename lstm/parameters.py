@@ -177,7 +177,10 @@ def check_step_inputs(xt, a_prev):
     """Check one step's input ``xt`` (n_x, m) and hidden state ``a_prev`` (n_a, m); return both and n_x, n_a, m."""
     xt = as_array("xt", xt)
     a_prev = as_array("a_prev", a_prev)
-    check_shape("xt", xt, ("n_x", "m"), (None, None), "one time step: features first, then the batch")
+    hint = "one time step: features first, then the batch"
+    if xt.ndim == 1:
+        hint += "; for a single example pass xt.reshape(-1, 1)"
+    check_shape("xt", xt, ("n_x", "m"), (None, None), hint)
     n_x, m = xt.shape
     check_shape("a_prev", a_prev, ("n_a", "m"), (None, m), f"m = {m} from xt")
     return xt, a_prev, n_x, a_prev.shape[0], m
