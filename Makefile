@@ -28,10 +28,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
 		--nbval-sanitize-with=.nbval-sanitize.cfg
 
-## Serve the built site on http://localhost:8000 for a person to click through.
+## Build the site, then serve it on http://localhost:$(PORT)/ for a person to click through (`make serve PORT=8001`).
+PORT ?= 8000
 serve: book
-	@echo "Serving _build/html at http://localhost:8000/ (Ctrl-C to stop)"
-	$(BIN)/python -m http.server 8000 --directory _build/html --bind 127.0.0.1
+	@echo "Serving _build/html at http://localhost:$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(PORT) --directory _build/html --bind 127.0.0.1
 
 ## Benchmark the fast path against the reference, PyTorch and the matrix-product limit.
 bench: $(STAMP)
