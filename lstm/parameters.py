@@ -120,7 +120,7 @@ def check_shape(name, array, symbols, expected, note=""):
         Where the numbers came from, appended to the message.
     """
     shape = np.shape(array)
-    if len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape)):
+    if len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape, strict=True)):
         return
     wanted = "(" + ", ".join(symbols) + ")"
     if any(e is not None for e in expected):

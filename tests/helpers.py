@@ -1,7 +1,5 @@
 """Random problems shared by the tests: non-trivial shapes, every parameter and state non-zero."""
 
-import numpy as np
-
 import lstm
 
 #: (n_x, n_a, n_y, m, T_x), all different, plus the edge cases m = 1 and T_x = 1.

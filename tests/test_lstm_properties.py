@@ -110,7 +110,7 @@ def test_each_batch_column_is_independent(rng, model):
     weight_sum = {key: 0 for key in full_grads if key not in ("dx", "da0")}
     for j in range(m):
         one = forward(x[:, j:j + 1], a0[:, j:j + 1], parameters)
-        for whole, column in zip(full[:-1], one[:-1]):
+        for whole, column in zip(full[:-1], one[:-1], strict=True):
             np.testing.assert_allclose(whole[:, j:j + 1], column, rtol=1e-12, atol=1e-14)
         grads = backward(da[:, j:j + 1], one[-1])
         np.testing.assert_allclose(full_grads["dx"][:, j:j + 1], grads["dx"], rtol=1e-12, atol=1e-14)
@@ -149,7 +149,7 @@ def test_no_function_mutates_its_inputs(rng, model):
     outputs = forward(x, a0, parameters)
     backward(da, outputs[-1])
     backward(da, outputs[-1])  # twice: a backward pass must not consume its caches either
-    for before, after in zip(saved[1:], (x, a0, da)):
+    for before, after in zip(saved[1:], (x, a0, da), strict=True):
         np.testing.assert_array_equal(before, after)
     assert parameters.keys() == saved[0].keys()
     for key in parameters:
