@@ -28,7 +28,7 @@ def initialize_lstm_parameters(n_a, n_x, n_y, seed=0):
     Gate weights act on the stacked vector ``[a_prev; xt]`` (hidden state on top) and are drawn from a normal
     distribution with standard deviation ``1 / sqrt(n_a + n_x)``, so that pre-activations start near unit
     scale. Biases start at zero except the forget gate's, which starts at one so that a fresh cell keeps
-    its memory rather than erasing it (Gers, Schmidhuber & Cummins, 2000).
+    its memory rather than erasing it (Jozefowicz, Zaremba & Sutskever, 2015, found this helps).
 
     Parameters
     ----------
