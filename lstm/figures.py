@@ -36,4 +36,119 @@ def course_style():
     })
 
 
-__all__ = ["COLOURS", "course_style"]
+def _arrow(ax, start, end, colour, head=True, width=1.6):
+    """A straight line from ``start`` to ``end``, with an arrow head at ``end`` unless ``head`` is False."""
+    ax.annotate("", xy=end, xytext=start,
+                arrowprops={"arrowstyle": "-|>" if head else "-", "color": colour, "lw": width,
+                            "shrinkA": 0, "shrinkB": 0, "mutation_scale": 14})
+
+
+def _path(ax, points, colour, width=1.6):
+    """A polyline through ``points`` whose last segment ends in an arrow head."""
+    for start, end in zip(points[:-2], points[1:-1], strict=True):
+        _arrow(ax, start, end, colour, head=False, width=width)
+    _arrow(ax, points[-2], points[-1], colour, width=width)
+
+
+def draw_lstm_cell(ax=None):
+    """Draw one LSTM cell: the four gate layers, the element-wise operations and the two states.
+
+    The drawing follows equations (1)-(6) of the course: the stacked input ``[a⟨t-1⟩; x⟨t⟩]`` feeds the forget gate
+    Γf (σ), the update gate Γu (σ), the candidate c̃⟨t⟩ (tanh) and the output gate Γo (σ); the cell state runs along
+    the top, is multiplied by Γf and receives Γu ⊙ c̃⟨t⟩; the hidden state is Γo ⊙ tanh(c⟨t⟩).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Where to draw. A new 10 x 5.4 inch figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on (their frame and ticks are switched off).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 5.4))
+    ink, state = "#222222", COLOURS["neutral"]
+    ax.set_xlim(-0.6, 13.7)
+    ax.set_ylim(-0.9, 6.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    # The cell's outline.
+    ax.add_patch(FancyBboxPatch((1.0, 0.6), 11.0, 5.6, boxstyle="round,pad=0.1,rounding_size=0.4",
+                                facecolor="#F4F6F8", edgecolor="#8A949E", lw=1.2, zorder=0))
+
+    def operation(xy, symbol, colour=ink):
+        ax.add_patch(Circle(xy, 0.32, facecolor="white", edgecolor=colour, lw=1.6, zorder=3))
+        ax.text(*xy, symbol, ha="center", va="center", fontsize=15, color=colour, zorder=4)
+
+    def layer(x, y, symbol, colour, label):
+        ax.add_patch(FancyBboxPatch((x - 0.45, y - 0.32), 0.9, 0.64, boxstyle="round,pad=0.02,rounding_size=0.1",
+                                    facecolor=colour, edgecolor=ink, lw=1.2, zorder=3))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=12, color="black", zorder=4)
+        ax.text(x - 0.12, y + 0.65, label, ha="right", va="center", fontsize=12, color=ink, zorder=4)
+
+    y_cell, y_bus, y_layer = 5.5, 1.2, 2.3
+    x_forget, x_update, x_candidate, x_output, x_out = 2.8, 4.6, 6.4, 8.2, 10.0
+    forget_op, plus_op, update_op = (x_forget, y_cell), (x_candidate, y_cell), (x_candidate, 3.9)
+    squash, output_op = (x_out, 4.45), (x_out, 3.1)
+
+    # The cell state: the straight line along the top that the LSTM adds to rather than rewrites.
+    _arrow(ax, (-0.2, y_cell), (forget_op[0] - 0.32, y_cell), state, width=2.6)
+    _arrow(ax, (forget_op[0] + 0.32, y_cell), (plus_op[0] - 0.32, y_cell), state, width=2.6)
+    _arrow(ax, (plus_op[0] + 0.32, y_cell), (13.2, y_cell), state, width=2.6)
+    ax.text(-0.2, y_cell + 0.3, r"$c^{\langle t-1\rangle}$", fontsize=13, color=ink)
+    ax.text(12.5, y_cell + 0.3, r"$c^{\langle t\rangle}$", fontsize=13, color=ink)
+
+    # The stacked input [a<t-1>; x<t>] runs along the bottom and feeds all four layers.
+    _path(ax, [(-0.2, y_bus), (x_output, y_bus), (x_output, y_layer - 0.32)], ink)
+    _arrow(ax, (2.0, -0.6), (2.0, y_bus), ink)
+    ax.plot([2.0], [y_bus], "o", color=ink, ms=5, zorder=4)
+    ax.text(-0.2, y_bus - 0.45, r"$a^{\langle t-1\rangle}$", fontsize=13, color=ink)
+    ax.text(2.15, -0.7, r"$x^{\langle t\rangle}$", fontsize=13, color=ink)
+    ax.text(2.2, y_bus - 0.5, r"$[a^{\langle t-1\rangle};\, x^{\langle t\rangle}]$", fontsize=11, color=ink)
+    for x in (x_forget, x_update, x_candidate):
+        ax.plot([x], [y_bus], "o", color=ink, ms=4, zorder=4)
+        _arrow(ax, (x, y_bus), (x, y_layer - 0.32), ink)
+
+    layer(x_forget, y_layer, r"$\sigma$", COLOURS["forget"], r"$\Gamma_f$  (1)")
+    layer(x_update, y_layer, r"$\sigma$", COLOURS["update"], r"$\Gamma_u$  (2)")
+    layer(x_candidate, y_layer, "tanh", COLOURS["candidate"], r"$\tilde{c}^{\langle t\rangle}$  (3)")
+    layer(x_output, y_layer, r"$\sigma$", COLOURS["output"], r"$\Gamma_o$  (5)")
+
+    # (4): c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃<t>.
+    _arrow(ax, (x_forget, y_layer + 0.32), (x_forget, y_cell - 0.32), COLOURS["forget"])
+    _path(ax, [(x_update, y_layer + 0.32), (x_update, update_op[1]), (update_op[0] - 0.32, update_op[1])],
+          COLOURS["update"])
+    _arrow(ax, (x_candidate, y_layer + 0.32), (x_candidate, update_op[1] - 0.32), COLOURS["candidate"])
+    _arrow(ax, (update_op[0], update_op[1] + 0.32), (plus_op[0], y_cell - 0.32), ink)
+    operation(forget_op, r"$\odot$")
+    operation(plus_op, "+")
+    operation(update_op, r"$\odot$")
+    ax.text(plus_op[0] + 0.4, y_cell - 0.5, "(4)", fontsize=11, color=ink)
+
+    # (6): a<t> = Γo ⊙ tanh(c<t>), which leaves to the right and feeds the prediction.
+    ax.plot([x_out], [y_cell], "o", color=state, ms=5, zorder=4)
+    _arrow(ax, (x_out, y_cell), (x_out, squash[1] + 0.28), state)
+    ax.add_patch(FancyBboxPatch((x_out - 0.42, squash[1] - 0.26), 0.84, 0.52,
+                                boxstyle="round,pad=0.02,rounding_size=0.25",
+                                facecolor="white", edgecolor=ink, lw=1.4, zorder=3))
+    ax.text(*squash, "tanh", ha="center", va="center", fontsize=12, color=ink, zorder=4)
+    _arrow(ax, (x_out, squash[1] - 0.26), (x_out, output_op[1] + 0.32), ink)
+    _path(ax, [(x_output, y_layer + 0.32), (x_output, output_op[1]), (output_op[0] - 0.32, output_op[1])],
+          COLOURS["output"])
+    operation(output_op, r"$\odot$")
+    ax.text(output_op[0] + 0.4, output_op[1] - 0.5, "(6)", fontsize=11, color=ink)
+    _path(ax, [(x_out, output_op[1] - 0.32), (x_out, y_bus), (13.2, y_bus)], COLOURS["lstm"], width=2.2)
+    ax.text(12.5, y_bus - 0.45, r"$a^{\langle t\rangle}$", fontsize=13, color=ink)
+    ax.plot([11.2], [y_bus], "o", color=COLOURS["lstm"], ms=5, zorder=4)
+    _arrow(ax, (11.2, y_bus), (11.2, 2.9), COLOURS["lstm"], width=2.2)
+    ax.text(11.2, 3.2, r"$\hat{y}^{\langle t\rangle}$", ha="center", fontsize=13, color=ink)
+    return ax
+
+
+__all__ = ["COLOURS", "course_style", "draw_lstm_cell"]
