@@ -22,10 +22,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 ## Run every test: unit, gradient and cross-checks, nbval on the chapters and solved exercises, the
-## exercise grader, the built site in a browser, and the linter.
+## exercise grader, the built site in a browser, and the linter. One BLAS thread per process: the tests run
+## several processes at once (grading, notebooks), and small matrices gain nothing from threads.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
 		--nbval-sanitize-with=.nbval-sanitize.cfg
 
 ## Build the site, then serve it on http://localhost:$(PORT)/ for a person to click through (`make serve PORT=8001`).

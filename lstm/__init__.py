@@ -1,7 +1,8 @@
 """LSTMs from scratch: the math of the course, in numpy.
 
 Every function here is one the chapters derive; ``import lstm`` loads only the math (course tooling such as
-grading lives in :mod:`lstm.grading` and is imported on demand).
+grading lives in :mod:`lstm.grading` and is imported on demand). Training lives in :mod:`lstm.train`, the fused
+implementation in :mod:`lstm.fast`, the experiments of the training chapters in :mod:`lstm.experiments`.
 
 Shapes: features first, then the batch, then time. ``x`` is (n_x, m, T_x), one step's input ``xt`` is (n_x, m),
 hidden and cell states are (n_a, m), predictions (n_y, m).
@@ -10,6 +11,8 @@ hidden and cell states are (n_a, m), predictions (n_y, m).
 from .activations import sigmoid, softmax
 from .cell import lstm_cell_backward, lstm_cell_forward
 from .gradcheck import gradient_check, numerical_gradient, relative_error
+from .loss import softmax_cross_entropy, softmax_cross_entropy_backward
+from .optim import SGD, Adam, clip_by_global_norm, global_norm, load_parameters, save_parameters
 from .parameters import (
     LSTM_PARAMETER_KEYS,
     RNN_PARAMETER_KEYS,
@@ -18,12 +21,22 @@ from .parameters import (
     initialize_rnn_parameters,
 )
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from .sample import sample_text
 from .sequence import lstm_backward, lstm_forward
 
 __all__ = [
     "LSTM_PARAMETER_KEYS",
     "RNN_PARAMETER_KEYS",
+    "SGD",
+    "Adam",
     "MissingParameterError",
+    "clip_by_global_norm",
+    "global_norm",
+    "load_parameters",
+    "save_parameters",
+    "sample_text",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_backward",
     "gradient_check",
     "initialize_lstm_parameters",
     "initialize_rnn_parameters",

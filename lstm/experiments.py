@@ -1,0 +1,347 @@
+"""The experiments of chapters 7 and 8, as commands that write the results the chapters plot.
+
+Run from the repository root::
+
+    python -m lstm.experiments long_memory   # chapter 7: writes results/long_memory.json
+    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm.npz
+
+Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core and is deterministic:
+every random number comes from a generator seeded in the configuration stored beside the results.
+
+``results/long_memory.json``
+    ``{"task": str, "T": [T, ...], "chance": 1 / n_classes,
+    "rnn": {"<T>": mean test accuracy, ...}, "lstm": {"<T>": ...}, "lstm_forget_bias_1": {"<T>": ...},
+    "per_seed": {"rnn": {"<T>": [accuracy of each seed], ...}, "lstm": {...}, ...}, "config": {...}}``.
+    JSON keys are strings, so the LSTM's accuracy at T = 40 is ``results["lstm"]["40"]``. An accuracy is the share
+    of ``config["n_test"]`` held-out sequences classified correctly, averaged over ``config["seeds"]``.
+    ``"lstm"`` is the LSTM with the chrono initialisation of its gate biases, ``"lstm_forget_bias_1"`` the same
+    LSTM with the default initialisation (see :func:`memory_task_parameters`).
+``results/names.json``
+    ``{"unigram": nats, "bigram": nats, "lstm": nats, "units": str,
+    "n_train": int, "n_test": int, "n_test_characters": int,
+    "curve": {"step": [...], "train": [...], "test": [...]}, "config": {...}}``.
+    The three numbers are held-out cross-entropies in nats per character, where a name's characters include
+    the end-of-name symbol (predicting where a name stops is part of the task). ``curve`` holds the held-out
+    loss every ``config["evaluate_every"]`` steps and the training loss averaged over the same windows.
+``results/names_lstm.npz``
+    The trained LSTM's parameters (:func:`lstm.optim.save_parameters`), which chapter 8 loads to sample names.
+"""
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .optim import Adam, load_parameters, save_parameters
+from .parameters import LSTM_PARAMETER_KEYS, initialize_lstm_parameters, initialize_rnn_parameters
+from .train import accuracy, evaluate_loss, train
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DATA_DIR = REPOSITORY / "data" / "census1990"
+RESULTS_DIR = REPOSITORY / "results"
+
+# --- chapter 7: remembering a symbol over T distractor steps ------------------------------------------------
+
+#: The full experiment of ``python -m lstm.experiments long_memory``.
+LONG_MEMORY_CONFIG = {
+    "n_classes": 4,  # symbols; the one to remember is one of 4, so chance accuracy is 1/4
+    "lengths": [5, 10, 20, 40, 80, 160],  # T, the number of distractor steps after the symbol
+    "seeds": [0, 1, 2],
+    "models": ["rnn", "lstm", "lstm_forget_bias_1"],
+    "n_hidden": 16,  # the same for every model
+    "steps": 1000,  # updates, the same for every model
+    "batch_size": 32,
+    "learning_rate": 0.01,  # Adam
+    "max_norm": 1.0,  # gradient clipping by global norm
+    "memory_horizon": 160,  # T_max of the LSTM's chrono initialisation (see lstm_memory_task_parameters)
+    "n_test": 500,
+}
+
+#: The reduced version that chapter 7 runs live and the tests re-run: two delays, one seed, fewer updates.
+REDUCED_LONG_MEMORY_CONFIG = {**LONG_MEMORY_CONFIG, "lengths": [5, 20, 80], "seeds": [0], "models": ["rnn", "lstm"],
+                              "steps": 600}
+
+
+def long_memory_batch(rng, m, T, n_classes=4):
+    """A batch of the memory task: a symbol to remember at step 0, then ``T`` random distractor symbols.
+
+    The sequence has T + 1 steps and its label is the symbol at step 0, to be reported after the last step.
+    Input row k < n_classes is the one-hot code of symbol k, the same symbols at every step, so a network cannot
+    simply ignore the inputs that carry distractors; the extra last row is 1 at step 0 only and marks the symbol
+    to remember.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    m : int
+        Batch size.
+    T : int
+        Number of distractor steps (the delay between the symbol and the question).
+    n_classes : int
+        Number of symbols.
+
+    Returns
+    -------
+    x : ndarray, shape (n_classes + 1, m, T + 1)
+    labels : ndarray of int, shape (m,)
+    """
+    labels = rng.integers(0, n_classes, size=m)
+    distractors = rng.integers(0, n_classes, size=(m, T))
+    x = np.zeros((n_classes + 1, m, T + 1))
+    x[labels, np.arange(m), 0] = 1.0
+    x[n_classes, :, 0] = 1.0  # the marker: "remember this one"
+    x[distractors, np.arange(m)[:, None], np.arange(1, T + 1)[None, :]] = 1.0
+    return x, labels
+
+
+def memory_task_parameters(model, seed, config=LONG_MEMORY_CONFIG):
+    """Initial parameters of ``model`` for the memory task.
+
+    ``"rnn"``: :func:`lstm.initialize_rnn_parameters`. ``"lstm_forget_bias_1"``: :func:`lstm.initialize_lstm_parameters`
+    unchanged (forget-gate bias 1). ``"lstm"``: the same weights with the *chrono* initialisation of the biases
+    (Tallec & Ollivier, 2018): b_f = log(u) with u drawn uniformly in [1, T_max - 1] for each unit, and b_i = -b_f.
+    A forget gate σ(log u) = u / (1 + u) keeps its memory for about 1 / (1 - Γf) = 1 + u steps, so the units start
+    with memories spread from 2 to T_max steps, and their update gates start mostly closed.
+    """
+    n_x, n_y, n_a = config["n_classes"] + 1, config["n_classes"], config["n_hidden"]
+    if model == "rnn":
+        return initialize_rnn_parameters(n_a, n_x, n_y, seed=seed)
+    parameters = initialize_lstm_parameters(n_a, n_x, n_y, seed=seed)
+    if model == "lstm":
+        u = np.random.default_rng([seed, 1997]).uniform(1, config["memory_horizon"] - 1, size=(n_a, 1))
+        parameters["bf"] = np.log(u)
+        parameters["bi"] = -np.log(u)
+    elif model != "lstm_forget_bias_1":
+        raise ValueError(f"model must be 'rnn', 'lstm' or 'lstm_forget_bias_1', got {model!r}")
+    return parameters
+
+
+def train_long_memory(model, T, seed, config=LONG_MEMORY_CONFIG, implementation=None, progress=False):
+    """Train one model on the memory task with delay ``T``; return its parameters, history and test accuracy.
+
+    The test set (``config["n_test"]`` sequences) is drawn from its own generator, seeded apart from training.
+    """
+    parameters = memory_task_parameters(model, seed, config)
+    recurrent = "rnn" if model == "rnn" else "lstm"
+
+    def next_batch(rng):
+        return long_memory_batch(rng, config["batch_size"], T, config["n_classes"])
+
+    parameters, history = train(parameters, next_batch, config["steps"], Adam(config["learning_rate"]),
+                                model=recurrent, targets_at="last", max_norm=config["max_norm"], seed=seed,
+                                implementation=implementation, progress=progress,
+                                description=f"{model} T={T} seed={seed}")
+    x_test, labels_test = long_memory_batch(np.random.default_rng([seed, T, 2026]), config["n_test"], T,
+                                            config["n_classes"])
+    return parameters, history, accuracy(parameters, x_test, labels_test, recurrent, implementation)
+
+
+def run_long_memory(config=LONG_MEMORY_CONFIG, implementation=None, progress=True):
+    """Train every model at every T and seed of ``config``; return the results dict (schema in the docstring)."""
+    per_seed = {model: {} for model in config["models"]}
+    for T in config["lengths"]:
+        for model in config["models"]:
+            per_seed[model][str(T)] = [
+                train_long_memory(model, T, seed, config, implementation, progress)[2] for seed in config["seeds"]]
+    return {
+        "task": "classify a sequence by its first symbol, shown before T distractor steps",
+        "T": list(config["lengths"]),
+        "chance": 1 / config["n_classes"],
+        **{model: {T: float(np.mean(accs)) for T, accs in per_seed[model].items()} for model in per_seed},
+        "per_seed": per_seed,
+        "config": dict(config),
+    }
+
+
+# --- chapter 8: a character-level language model of first names ----------------------------------------------
+
+#: Symbol 0 marks both the start and the end of a name; symbols 1-26 are the letters.
+ALPHABET = ".abcdefghijklmnopqrstuvwxyz"
+BOUNDARY = 0
+NAME_FILES = ("dist.female.first", "dist.male.first")
+
+NAMES_CONFIG = {
+    "test_fraction": 0.1,
+    "split_seed": 0,
+    "n_hidden": 64,
+    "steps": 3000,
+    "batch_size": 32,
+    "learning_rate": 0.005,  # Adam
+    "max_norm": 5.0,
+    "seed": 0,
+    "evaluate_every": 100,
+}
+
+
+def load_names(directory=DATA_DIR):
+    """The distinct first names of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
+
+    Each file has one name a line, then three numbers (frequency, cumulative frequency, rank); only the name is
+    used, once, whatever its frequency, and a name on both lists counts once.
+    """
+    names = set()
+    for filename in NAME_FILES:
+        for line in (Path(directory) / filename).read_text(encoding="ascii").splitlines():
+            if line.strip():
+                names.add(line.split()[0].lower())
+    unknown = sorted({ch for name in names for ch in name} - set(ALPHABET[1:]))
+    if unknown:
+        raise ValueError(f"the name lists hold characters outside a-z: {unknown}")
+    return sorted(names)
+
+
+def data_sha256(directory=DATA_DIR):
+    """SHA-256 of each name file, to record in the results which data they came from."""
+    return {name: hashlib.sha256((Path(directory) / name).read_bytes()).hexdigest() for name in NAME_FILES}
+
+
+def split_names(names, test_fraction=0.1, seed=0):
+    """Shuffle ``names`` with ``seed`` and hold out ``test_fraction`` of them; return ``(train, test)`` lists."""
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_test = int(round(test_fraction * len(names)))
+    return [names[i] for i in order[n_test:]], [names[i] for i in order[:n_test]]
+
+
+def encode_names(names):
+    """One-hot inputs, next-character targets and a padding mask for a batch of names.
+
+    A name of length n is read as n + 1 steps: input ``.`` then its n letters; the targets are its n letters
+    then ``.``, the end of the name. Shorter names are padded to the longest; padded steps have mask 0.
+
+    Returns
+    -------
+    x : ndarray, shape (27, m, T_x)
+        T_x = 1 + the length of the longest name.
+    targets : ndarray of int, shape (m, T_x)
+    mask : ndarray, shape (m, T_x)
+        1 at real targets (letters and the end symbol), 0 at padding.
+    """
+    T_x = 1 + max(len(name) for name in names)
+    m = len(names)
+    inputs = np.full((m, T_x), BOUNDARY)
+    targets = np.full((m, T_x), BOUNDARY)
+    mask = np.zeros((m, T_x))
+    for i, name in enumerate(names):
+        indices = [ALPHABET.index(ch) for ch in name]
+        inputs[i, 1:len(indices) + 1] = indices
+        targets[i, :len(indices)] = indices
+        mask[i, :len(indices) + 1] = 1.0
+    x = np.zeros((len(ALPHABET), m, T_x))
+    x[inputs, np.arange(m)[:, None], np.arange(T_x)[None, :]] = 1.0
+    return x, targets, mask
+
+
+def _transitions(names):
+    """Every (previous symbol, next symbol) pair of the names, with ``.`` before the first letter and after the last."""
+    for name in names:
+        symbols = [BOUNDARY] + [ALPHABET.index(ch) for ch in name] + [BOUNDARY]
+        yield from zip(symbols[:-1], symbols[1:], strict=True)
+
+
+def unigram_cross_entropy(train_names, test_names):
+    """Held-out nats per character of the unigram model: P(c) = (count(c) + 1) / (N + 27), counted on training names.
+
+    The counts run over the characters a model must predict: every letter and the end-of-name symbol. Adding one
+    to every count (Laplace smoothing) gives unseen symbols a small probability instead of zero.
+    """
+    counts = np.ones(len(ALPHABET))
+    for _, following in _transitions(train_names):
+        counts[following] += 1
+    log_p = np.log(counts / counts.sum())
+    return float(-np.mean([log_p[following] for _, following in _transitions(test_names)]))
+
+
+def bigram_cross_entropy(train_names, test_names):
+    """Held-out nats per character of the bigram model, P(c | previous) with add-one smoothing.
+
+    P(c | b) = (count(b, c) + 1) / (count(b) + 27), counted on the training names, where b is the previous
+    symbol (``.`` before the first letter).
+    """
+    counts = np.ones((len(ALPHABET), len(ALPHABET)))
+    for previous, following in _transitions(train_names):
+        counts[previous, following] += 1
+    log_p = np.log(counts / counts.sum(axis=1, keepdims=True))
+    return float(-np.mean([log_p[previous, following] for previous, following in _transitions(test_names)]))
+
+
+def names_cross_entropy(parameters, names, implementation=None):
+    """Nats per character of an LSTM on ``names`` (letters and end symbols, padding excluded)."""
+    x, targets, mask = encode_names(names)
+    return evaluate_loss(parameters, x, targets, "lstm", "all", mask, implementation)
+
+
+def train_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
+    """Train the character-level LSTM on the training names; return ``(parameters, history, train, test)``."""
+    train_set, test_set = split_names(load_names(directory), config["test_fraction"], config["split_seed"])
+    n = len(ALPHABET)
+    parameters = initialize_lstm_parameters(config["n_hidden"], n, n, seed=config["seed"])
+
+    def next_batch(rng):
+        return encode_names([train_set[i] for i in rng.integers(0, len(train_set), size=config["batch_size"])])
+
+    parameters, history = train(
+        parameters, next_batch, config["steps"], Adam(config["learning_rate"]), model="lstm", targets_at="all",
+        max_norm=config["max_norm"], seed=config["seed"], implementation=implementation,
+        evaluate=lambda p: names_cross_entropy(p, test_set, implementation),
+        evaluate_every=config["evaluate_every"], progress=progress, description="names")
+    return parameters, history, train_set, test_set
+
+
+def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
+    """Train the language model and compute the baselines; return ``(results, parameters)``."""
+    parameters, history, train_set, test_set = train_names(config, implementation, progress, directory)
+    every = config["evaluate_every"]
+    steps = [step for step, _ in history["evaluation"]]
+    results = {
+        "unigram": unigram_cross_entropy(train_set, test_set),
+        "bigram": bigram_cross_entropy(train_set, test_set),
+        "lstm": names_cross_entropy(parameters, test_set, implementation),
+        "units": "nats per character (letters and the end-of-name symbol) on the held-out names",
+        "n_train": len(train_set),
+        "n_test": len(test_set),
+        "n_test_characters": sum(len(name) + 1 for name in test_set),
+        "curve": {
+            "step": steps,
+            "train": [float(np.mean(history["loss"][max(0, step - every):step])) for step in steps],
+            "test": [value for _, value in history["evaluation"]],
+        },
+        "data_sha256": data_sha256(directory),
+        "config": dict(config),
+    }
+    return results, parameters
+
+
+def load_names_parameters(path=RESULTS_DIR / "names_lstm.npz"):
+    """The trained language model that ``python -m lstm.experiments names`` saved."""
+    return load_parameters(path, LSTM_PARAMETER_KEYS)
+
+
+def _write_json(path, results):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lstm.experiments", description=__doc__.split("\n")[0])
+    parser.add_argument("experiment", choices=["long_memory", "names"])
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR, help="folder for the results")
+    args = parser.parse_args(argv)
+    if args.experiment == "long_memory":
+        results = run_long_memory(progress=not args.quiet)
+        _write_json(args.output / "long_memory.json", results)
+        for model in ("rnn", "lstm"):
+            print(model, " ".join(f"T={T}: {results[model][str(T)]:.2f}" for T in results["T"]))
+    else:
+        results, parameters = run_names(progress=not args.quiet)
+        _write_json(args.output / "names.json", results)
+        save_parameters(args.output / "names_lstm.npz", parameters)
+        print(f"wrote {args.output / 'names_lstm.npz'}")
+        print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram", "lstm")), "nats/char")
+
+
+if __name__ == "__main__":
+    main()
