@@ -1,0 +1,383 @@
+"""The fast path (:mod:`lstm.fast`) against the reference, finite differences and PyTorch.
+
+No timing here: the benchmark (bench/bench_lstm.py) measures speed; these tests prove equality.
+"""
+
+import dataclasses
+import importlib
+import json
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lstm
+from lstm import fast
+from lstm.gradcheck import gradient_check, relative_error
+from lstm.pytorch import gate_gradients_from_torch, sequence_from_torch, sequence_to_torch, to_torch_lstm
+from tests.conftest import import_or_skip
+from tests.helpers import SHAPES, random_lstm_problem
+
+#: SHAPES (n_x, n_a, n_y, m, T_x) holds m = 1 and T_x = 1. The larger shapes add blocks of several steps in the
+#: backward pass (5, 40, ...) and results large enough to be copied back one step at a time (6, 70, ...).
+FAST_SHAPES = [*SHAPES, (7, 11, 3, 6, 9), (5, 40, 4, 8, 30), (6, 70, 3, 10, 25)]
+GRADIENT_KEYS = ("dx", "da0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+
+
+def both(parameters, x, a0, da, dtype=np.float64):
+    """Reference and fast results: (outputs, gradients) of each."""
+    a, y, c, caches = lstm.lstm_forward(x, a0, parameters)
+    reference = ({"a": a, "y": y, "c": c}, lstm.lstm_backward(da, caches))
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters, dtype=dtype)
+    return reference, ({"a": a, "y": y, "c": c}, fast.lstm_backward(da, caches))
+
+
+@pytest.mark.parametrize("n_x, n_a, n_y, m, T_x", FAST_SHAPES)
+def test_equal_to_the_reference_in_float64(rng, n_x, n_a, n_y, m, T_x):
+    (ref_out, ref_grads), (out, grads) = both(*random_lstm_problem(rng, n_x, n_a, n_y, m, T_x))
+    assert list(grads) == list(ref_grads), "same gradient names, in the same order"
+    for name in ref_out:
+        assert out[name].shape == ref_out[name].shape and out[name].dtype == np.float64
+        assert relative_error(out[name], ref_out[name]) < 1e-10, name
+    for name in ref_grads:
+        assert grads[name].shape == ref_grads[name].shape and grads[name].dtype == np.float64
+        assert relative_error(grads[name], ref_grads[name]) < 1e-10, name
+
+
+@pytest.mark.parametrize("n_x, n_a, n_y, m, T_x", FAST_SHAPES)
+def test_float32_is_float32_throughout_and_close_to_float64(rng, n_x, n_a, n_y, m, T_x):
+    (ref_out, ref_grads), (out, grads) = both(*random_lstm_problem(rng, n_x, n_a, n_y, m, T_x), dtype=np.float32)
+    for name, value in [*out.items(), *grads.items()]:
+        assert value.dtype == np.float32, name
+    # float32 keeps about 7 significant digits; after T_x steps of rounding, 1e-5 relative is a tight bound.
+    for name in ref_out:
+        assert relative_error(out[name], ref_out[name]) < 1e-5, name
+    for name in ref_grads:
+        assert relative_error(grads[name], ref_grads[name]) < 1e-5, name
+
+
+def test_float32_caches_hold_float32(rng):
+    parameters, x, a0, _ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    caches = fast.lstm_forward(x, a0, parameters, dtype=np.float32)[3]
+    for field in dataclasses.fields(caches):
+        assert getattr(caches, field.name).dtype == np.float32, field.name
+
+
+def test_gradients_agree_with_finite_differences(rng):
+    """Independent of the reference: loss = Σ da ⊙ a, every parameter and input checked numerically."""
+    parameters, x, a0, da = random_lstm_problem(rng, 2, 3, 2, 2, 4)
+    grads = fast.lstm_backward(da, fast.lstm_forward(x, a0, parameters)[3])
+
+    def loss(inputs):
+        p = {**parameters, **{key: inputs[key] for key in inputs if key in parameters}}
+        return float(np.sum(da * fast.lstm_forward(inputs["x"], inputs["a0"], p)[0]))
+
+    inputs = {"x": x, "a0": a0, **{key: parameters[key] for key in ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")}}
+    analytic = {"x": grads["dx"], "a0": grads["da0"], **{key: grads["d" + key] for key in inputs if key in parameters}}
+    errors = gradient_check(loss, inputs, analytic)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_blocks_of_steps_in_the_backward_pass(rng, monkeypatch):
+    """With tiny blocks (3 steps, then 1), the backward pass still equals the reference."""
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 4, 2, 5, 8)
+    for block_numbers in (3 * 5 * 4 * 4, 1):
+        monkeypatch.setattr(fast, "_BLOCK_NUMBERS", block_numbers)
+        (_, ref_grads), (_, grads) = both(parameters, x, a0, da)
+        for name in ref_grads:
+            assert relative_error(grads[name], ref_grads[name]) < 1e-10, (block_numbers, name)
+
+
+def test_step_by_step_equals_the_batched_sequence(rng):
+    """One cell at a time (T_x calls of lstm_cell_forward/backward, chained) equals one fast call over T_x steps."""
+    n_x, n_a, n_y, m, T_x = 4, 6, 3, 5, 7
+    parameters, x, a0, da = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x)
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters)
+    grads = fast.lstm_backward(da, caches)
+
+    a_t, c_t, step_caches = a0, np.zeros((n_a, m)), []
+    for t in range(T_x):
+        a_t, c_t, y_t, cache = lstm.lstm_cell_forward(x[:, :, t], a_t, c_t, parameters)
+        step_caches.append(cache)
+        assert relative_error(a[:, :, t], a_t) < 1e-12 and relative_error(c[:, :, t], c_t) < 1e-12
+        assert relative_error(y[:, :, t], y_t) < 1e-12
+    da_next, dc_next = np.zeros((n_a, m)), np.zeros((n_a, m))
+    summed = {key: 0 for key in GRADIENT_KEYS[2:]}
+    for t in reversed(range(T_x)):
+        step = lstm.lstm_cell_backward(da[:, :, t] + da_next, dc_next, step_caches[t])
+        assert relative_error(grads["dx"][:, :, t], step["dxt"]) < 1e-10
+        for key in summed:
+            summed[key] = summed[key] + step[key]
+        da_next, dc_next = step["da_prev"], step["dc_prev"]
+    assert relative_error(grads["da0"], da_next) < 1e-10
+    for key, value in summed.items():
+        assert relative_error(grads[key], value) < 1e-10, key
+
+
+def test_examples_in_a_batch_do_not_interact(rng):
+    """Each column run alone (m = 1) gives that column of the batched run; weight gradients add over examples."""
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 4, 2, 5, 6)
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters)
+    grads = fast.lstm_backward(da, caches)
+    summed = {key: 0 for key in GRADIENT_KEYS[2:]}
+    for j in range(x.shape[1]):
+        a_j, y_j, c_j, caches_j = fast.lstm_forward(x[:, j:j + 1], a0[:, j:j + 1], parameters)
+        grads_j = fast.lstm_backward(da[:, j:j + 1], caches_j)
+        for name, batched, alone in (("a", a, a_j), ("y", y, y_j), ("c", c, c_j),
+                                     ("dx", grads["dx"], grads_j["dx"]), ("da0", grads["da0"], grads_j["da0"])):
+            assert relative_error(batched[:, j:j + 1], alone) < 1e-12, name
+        for key in summed:
+            summed[key] = summed[key] + grads_j[key]
+    for key, value in summed.items():
+        assert relative_error(grads[key], value) < 1e-12, key
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return import_or_skip("torch", 'install the cross-check extra: pip install -e ".[crosscheck]" (torch==2.13.0)')
+
+
+def torch_results(torch, parameters, x, a0, da, dtype):
+    """States and every gradient from torch.nn.LSTM, with the loss Σ da ⊙ a."""
+    net = to_torch_lstm(parameters, dtype=dtype)
+    x_t = torch.tensor(sequence_to_torch(x), dtype=dtype, requires_grad=True)
+    h0 = torch.tensor(a0.T[None].copy(), dtype=dtype, requires_grad=True)
+    outputs, (_, c_n) = net(x_t, (h0, torch.zeros_like(h0)))
+    (outputs * torch.tensor(sequence_to_torch(da), dtype=dtype)).sum().backward()
+    return {"a": sequence_from_torch(outputs.detach().double().numpy()), "c_last": c_n[0].detach().double().numpy().T,
+            "dx": sequence_from_torch(x_t.grad.double().numpy()), "da0": h0.grad[0].double().numpy().T,
+            **{key: value.astype(np.float64) for key, value in gate_gradients_from_torch(net).items()}}
+
+
+def fast_results(parameters, x, a0, da, dtype):
+    a, _, c, caches = fast.lstm_forward(x, a0, parameters, dtype=dtype)
+    return {"a": a, "c_last": c[:, :, -1], **fast.lstm_backward(da, caches)}
+
+
+@pytest.mark.parametrize("n_x, n_a, n_y, m, T_x", FAST_SHAPES)
+def test_equal_to_pytorch_in_float64(torch, rng, n_x, n_a, n_y, m, T_x):
+    parameters, x, a0, da = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x, scale=0.8)
+    theirs = torch_results(torch, parameters, x, a0, da, torch.float64)
+    ours = fast_results(parameters, x, a0, da, np.float64)
+    for key, value in theirs.items():
+        assert relative_error(ours[key], value) < 1e-10, key
+
+
+@pytest.mark.parametrize("n_x, n_a, n_y, m, T_x", FAST_SHAPES)
+def test_as_accurate_as_pytorch_in_float32(torch, rng, n_x, n_a, n_y, m, T_x):
+    """Against the float64 result (equal to PyTorch's, above), float32 errs about as much as PyTorch's float32."""
+    parameters, x, a0, da = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x, scale=0.8)
+    truth = fast_results(parameters, x, a0, da, np.float64)
+    theirs = torch_results(torch, parameters, x, a0, da, torch.float32)
+    ours = fast_results(parameters, x, a0, da, np.float32)
+    for key, value in theirs.items():
+        our_error, their_error = relative_error(ours[key], truth[key]), relative_error(value, truth[key])
+        assert our_error < max(4 * their_error, 1e-6), f"{key}: {our_error:.1e} here, {their_error:.1e} in PyTorch"
+
+
+def test_inputs_and_caches_are_not_modified(rng):
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    before = {"x": x.copy(), "a0": a0.copy(), "da": da.copy(), **{k: v.copy() for k, v in parameters.items()}}
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters)
+    held = {field.name: getattr(caches, field.name).copy() for field in dataclasses.fields(caches)}
+    first = fast.lstm_backward(da, caches)
+    first_values = {key: value.copy() for key, value in first.items()}
+    a[...] = 0  # the results are the caller's: changing them must not change the caches
+    c[...] = 0
+    second = fast.lstm_backward(da, caches)  # reuses the backward pass's workspace: first must not change
+    for key, value in first_values.items():
+        assert np.array_equal(first[key], value), f"a second call changed the first call's {key}"
+    after = {"x": x, "a0": a0, "da": da, **parameters}
+    for key, value in before.items():
+        assert np.array_equal(after[key], value), f"{key} was modified"
+    for name, value in held.items():
+        assert np.array_equal(getattr(caches, name), value), f"the backward pass modified caches.{name}"
+    for key in first:
+        assert np.array_equal(first[key], second[key]), key
+
+
+def test_integer_and_list_inputs_are_accepted(rng):
+    parameters, x, a0, da = random_lstm_problem(rng, 2, 3, 2, 2, 3)
+    a = fast.lstm_forward(np.round(x).astype(int), a0.tolist(), parameters)[0]
+    a_ref = lstm.lstm_forward(np.round(x).astype(int), a0, parameters)[0]
+    assert relative_error(a, a_ref) < 1e-12
+
+
+# --- errors: the same messages as the reference --------------------------------------------------------
+
+
+def bad_calls(rng):
+    parameters, x, a0, _ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    wrong_wf = {**parameters, "Wf": parameters["Wf"][:, :-1]}
+    wrong_bo = {**parameters, "bo": parameters["bo"][:-1]}
+    missing = {key: value for key, value in parameters.items() if key not in ("Wc", "by")}
+    return {
+        "x 2-D": (x[:, :, 0], a0, parameters),
+        "a0 batch": (x, a0[:, :-1], parameters),
+        "Wf columns": (x, a0, wrong_wf),
+        "bo rows": (x, a0, wrong_bo),
+        "missing keys": (x, a0, missing),
+        "no steps": (x[:, :, :0], a0, parameters),
+        "not numeric": (np.array([["a"]]), a0, parameters),
+        "parameters not a dict": (x, a0, [1, 2]),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_calls(np.random.default_rng(0))))
+def test_bad_forward_arguments_raise_the_reference_message(rng, case):
+    arguments = bad_calls(rng)[case]
+    with pytest.raises(Exception) as reference:
+        lstm.lstm_forward(*arguments)
+    with pytest.raises(type(reference.value)) as ours:
+        fast.lstm_forward(*arguments)
+    assert str(ours.value) == str(reference.value)
+
+
+def test_bad_upstream_gradient_raises_the_reference_message(rng):
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    for wrong in (da[:, :, :-1], da[:, :-1], da[0]):
+        with pytest.raises(ValueError) as reference:
+            lstm.lstm_backward(wrong, lstm.lstm_forward(x, a0, parameters)[3])
+        with pytest.raises(ValueError) as ours:
+            fast.lstm_backward(wrong, fast.lstm_forward(x, a0, parameters)[3])
+        assert str(ours.value) == str(reference.value)
+        assert "da must have shape (n_a, m, T_x) = (5, 4, 6)" in str(ours.value)
+
+
+def test_the_reference_caches_are_refused_with_a_clear_message(rng):
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    with pytest.raises(ValueError, match="FastCaches that lstm.fast.lstm_forward returns .*reference"):
+        fast.lstm_backward(da, lstm.lstm_forward(x, a0, parameters)[3])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, "complex128", "nonsense"])
+def test_unsupported_dtypes_are_refused(rng, dtype):
+    parameters, x, a0, _ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    with pytest.raises(ValueError, match="dtype must be np.float64 or np.float32"):
+        fast.lstm_forward(x, a0, parameters, dtype=dtype)
+
+
+# --- the stacked layout ---------------------------------------------------------------------------------
+
+
+def test_stacked_layout_and_its_inverse(rng):
+    parameters, *_ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    W, b = fast.stack_parameters(parameters)
+    assert W.shape == (20, 8) and b.shape == (20, 1) and fast.GATE_ORDER == ("o", "f", "i", "c")
+    for k, gate in enumerate(fast.GATE_ORDER):  # rows k n_a ... (k + 1) n_a hold gate k
+        assert np.array_equal(W[5 * k:5 * (k + 1)], parameters["W" + gate])
+        assert np.array_equal(b[5 * k:5 * (k + 1)], parameters["b" + gate])
+    back = fast.unstack_parameters(W, b)
+    assert list(back) == ["Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo"]
+    for key, value in back.items():
+        assert np.array_equal(value, parameters[key]) and not np.shares_memory(value, W) and value is not b
+    grads = fast.unstack_gradients(W, b)
+    assert list(grads) == ["dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"]
+    assert np.array_equal(grads["dWc"], parameters["Wc"])
+    assert fast.stack_parameters(parameters, dtype=np.float32)[0].dtype == np.float32
+
+
+def test_stacking_checks_the_parameters(rng):
+    parameters, *_ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    with pytest.raises(ValueError, match=r"parameters\['Wi'\] must have shape \(n_a, n_a \+ n_x\) = \(5, 8\)"):
+        fast.stack_parameters({**parameters, "Wi": parameters["Wi"][:-1]})
+    with pytest.raises(KeyError, match="missing 1 key: bc"):
+        fast.stack_parameters({key: value for key, value in parameters.items() if key != "bc"})
+    with pytest.raises(ValueError, match=r"dW must have shape \(4 n_a, n_a \+ n_x\)"):
+        fast.unstack_gradients(np.zeros((7, 9)), np.zeros((7, 1)))
+    with pytest.raises(ValueError, match=r"db must have shape \(4 n_a, 1\) = \(8, 1\)"):
+        fast.unstack_gradients(np.zeros((8, 5)), np.zeros((8,)))
+
+
+# --- memory and numerical safety ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_memory_report_is_what_the_caches_hold(rng, dtype):
+    n_x, n_a, n_y, m, T_x = 6, 20, 3, 8, 12
+    parameters, x, a0, _ = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x)
+    caches = fast.lstm_forward(x, a0, parameters, dtype=dtype)[3]
+    arrays = [getattr(caches, field.name) for field in dataclasses.fields(caches)]
+    assert all(isinstance(array, np.ndarray) and array.base is None for array in arrays), "no views"
+    assert not any(np.shares_memory(p, q) for k, p in enumerate(arrays) for q in arrays[k + 1:])
+    assert fast.cache_nbytes(caches) == caches.nbytes == sum(array.nbytes for array in arrays)
+    numbers = 4 * n_a * (n_a + n_x) + (T_x + 1) * m * (n_a + n_x) + T_x * m * 4 * n_a + (T_x + 1) * m * n_a \
+        + T_x * m * n_a
+    assert fast.cache_nbytes(caches) == numbers * np.dtype(dtype).itemsize
+
+
+def test_memory_report_matches_the_memory_that_stays_allocated(rng):
+    """numpy reports its allocations to tracemalloc: what the forward pass leaves behind is the caches."""
+    parameters, x, a0, _ = random_lstm_problem(rng, 16, 64, 3, 16, 40)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        caches = fast.lstm_forward(x, a0, parameters)[3]  # a, y, c are dropped at once
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert fast.cache_nbytes(caches) > 500_000
+    assert abs(held - fast.cache_nbytes(caches)) < 0.02 * fast.cache_nbytes(caches)
+
+
+def test_cache_nbytes_refuses_other_caches(rng):
+    parameters, x, a0, _ = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    with pytest.raises(ValueError, match="FastCaches"):
+        fast.cache_nbytes(lstm.lstm_forward(x, a0, parameters)[3])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_is_stable_at_extremes(dtype):
+    z = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = fast.sigmoid_inplace(z.copy())
+    assert s.dtype == dtype and s[0] == 0 and s[-1] == 1 and s[3] == 0.5
+    assert np.allclose(s, lstm.sigmoid(z), rtol=0, atol=10 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_saturated_gates_give_finite_results_without_warnings(rng, dtype):
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    huge = {key: 1000 * value for key, value in parameters.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, y, c, caches = fast.lstm_forward(x, a0, huge, dtype=dtype)
+        grads = fast.lstm_backward(da, caches)
+    for value in (a, y, c, *grads.values()):
+        assert np.all(np.isfinite(value))
+
+
+# --- the committed benchmark results are those of the current benchmark ---------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def bench_modules(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    return importlib.import_module("bench_lstm"), importlib.import_module("bench_scaling")
+
+
+def test_committed_benchmark_is_current(bench_modules):
+    """results/benchmark.json, which chapter 9 shows, ran the configurations and rounds the script now has."""
+    bench_lstm, _ = bench_modules
+    results = json.loads((ROOT / "results" / "benchmark.json").read_text())
+    assert {name: tuple(config["shape"].values()) for name, config in results["configs"].items()} == \
+        bench_lstm.CONFIGS
+    for name, config in results["configs"].items():
+        assert config["repeats"] == bench_lstm.REPEATS[name]
+        assert set(config["median_s"]) == set(bench_lstm.IMPLEMENTATIONS), "a full run includes PyTorch"
+        assert config["max_relative_error_vs_reference"]["fast64"] < 1e-10
+    assert results["machine"]["cpu"] and results["machine"]["blas"]["kernel"]
+    assert results["targets"] == bench_lstm.evaluate_targets(results)
+
+
+def test_committed_scaling_results_are_current(bench_modules):
+    _, bench_scaling = bench_modules
+    results = json.loads((ROOT / "results" / "scaling.json").read_text())
+    for key, sweep in (("vs_T", bench_scaling.T_SWEEP), ("vs_n_a", bench_scaling.N_A_SWEEP)):
+        assert results[key]["values"] == sweep["values"] and results[key]["fixed"] == sweep["fixed"]
+        assert len(results[key]["fast64_s"]) == len(results[key]["reference_s"]) == len(sweep["values"])
