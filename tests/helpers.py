@@ -6,20 +6,21 @@ import lstm
 SHAPES = [(3, 5, 2, 4, 6), (4, 2, 3, 1, 5), (2, 3, 4, 5, 1), (6, 4, 5, 3, 3)]
 
 
-def random_lstm_problem(rng, n_x, n_a, n_y, m, T_x, scale=0.5):
-    """Parameters with random (non-zero) biases, an input sequence, an initial state, and upstream gradients."""
+def _random_problem(initialiser, rng, n_x, n_a, n_y, m, T_x, scale):
+    """Parameters shaped by ``initialiser`` but all random (biases too), an input, an initial state, and ``da``."""
     parameters = {key: rng.normal(0.0, scale, size=value.shape)
-                  for key, value in lstm.initialize_lstm_parameters(n_a, n_x, n_y, seed=0).items()}
+                  for key, value in initialiser(n_a, n_x, n_y, seed=0).items()}
     x = rng.normal(size=(n_x, m, T_x))
     a0 = rng.normal(size=(n_a, m))
     da = rng.normal(size=(n_a, m, T_x))
     return parameters, x, a0, da
+
+
+def random_lstm_problem(rng, n_x, n_a, n_y, m, T_x, scale=0.5):
+    """An LSTM problem: ``(parameters, x, a0, da)``."""
+    return _random_problem(lstm.initialize_lstm_parameters, rng, n_x, n_a, n_y, m, T_x, scale)
 
 
 def random_rnn_problem(rng, n_x, n_a, n_y, m, T_x, scale=0.5):
-    parameters = {key: rng.normal(0.0, scale, size=value.shape)
-                  for key, value in lstm.initialize_rnn_parameters(n_a, n_x, n_y, seed=0).items()}
-    x = rng.normal(size=(n_x, m, T_x))
-    a0 = rng.normal(size=(n_a, m))
-    da = rng.normal(size=(n_a, m, T_x))
-    return parameters, x, a0, da
+    """A vanilla RNN problem: ``(parameters, x, a0, da)``."""
+    return _random_problem(lstm.initialize_rnn_parameters, rng, n_x, n_a, n_y, m, T_x, scale)
