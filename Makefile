@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Re-install when the project's declared dependencies change.
 STAMP  := $(VENV)/.installed-book-test
 
-.PHONY: venv book test serve bench lint exercises clean
+.PHONY: venv book test serve bench bench-results lint exercises clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ serve: book
 ## Benchmark the fast path against the reference, PyTorch and the matrix-product limit.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lstm.py
+
+## Regenerate the committed benchmark results that chapter 9 shows (run it on an idle machine).
+bench-results: $(STAMP)
+	$(BIN)/python bench/bench_lstm.py --json results/benchmark.json
+	$(BIN)/python bench/bench_scaling.py --json results/scaling.json
 
 ## Regenerate the learner notebooks from the solved ones.
 exercises: $(STAMP)
