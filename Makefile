@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Re-install when the project's declared dependencies change.
 STAMP  := $(VENV)/.installed-book-test
 
-.PHONY: venv book test serve bench bench-results lint exercises clean
+.PHONY: venv book test serve lab bench bench-results lint exercises clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,14 @@ serve: book
 ## Benchmark the fast path against the reference, PyTorch and the matrix-product limit.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_lstm.py
+
+## Open JupyterLab on the course, to read the chapters and do the exercises (installs JupyterLab on first use).
+lab: $(VENV)/.installed-learn
+	$(BIN)/jupyter lab --notebook-dir=.
+
+$(VENV)/.installed-learn: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[learn]"
+	@touch $@
 
 ## Regenerate the committed benchmark results that chapter 9 shows (run it on an idle machine).
 bench-results: $(STAMP)
