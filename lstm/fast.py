@@ -22,11 +22,13 @@ Splitting W by *columns* (not rows: ``W[:, :n_a]`` multiplies the hidden state) 
 
 The bracket does not depend on the recursion, so it is computed for all T_x steps by ONE product
 ``W_x X`` with ``X`` the inputs laid side by side, shape (n_x, T_x·m). Only ``W_a a⟨t-1⟩`` must wait for the
-previous step: one product per step.
+previous step: one product per step. The bias rides along in that product as the weight of an extra input that is
+always 1: ``W_x x⟨t⟩ + b = [W_x, b] [x⟨t⟩; 1]``.
 
 The backward pass reorganises the same way. The weight gradients (11)-(14) are sums over steps of
 ``dz⟨t⟩ [a⟨t-1⟩; x⟨t⟩]ᵀ``; stacked, they are ONE product ``dW = dZ Hᵀ`` with ``dZ`` the gate gradients of all steps,
-shape (4 n_a, T_x·m), and ``H`` the concatenated inputs of all steps, shape (n_a + n_x, T_x·m). The input gradients
+shape (4 n_a, T_x·m), and ``H`` the concatenated inputs of all steps, shape (n_a + n_x, T_x·m); with the row of ones
+below ``H``, the same product gives the bias gradients ``db = dZ 1`` as its last column. The input gradients
 (17) ``dx⟨t⟩ = W_xᵀ dz⟨t⟩`` are ONE product too. Only (15), ``da⟨t-1⟩ = W_aᵀ dz⟨t⟩``, feeds the step before and
 stays in the loop.
 
@@ -34,12 +36,29 @@ Memory layout
 -------------
 Numpy stores arrays row by row, so inside this module every array is the transpose of the course's, one row per
 example: ``z⟨t⟩ᵀ = a⟨t-1⟩ᵀ W_aᵀ + x⟨t⟩ᵀ W_xᵀ + bᵀ``, shape (m, 4 n_a). The buffers hold time first:
-``gates`` (T_x, m, 4 n_a), ``c`` (T_x + 1, m, n_a), and ``hx`` (T_x + 1, m, n_a + n_x), whose block t is
-``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ]``. Step t is then one contiguous block, and all steps together are the (T_x·m, ...) matrices
-the big products need, without a copy. Every buffer is allocated once per call and written with ``out=``
-arguments, so the loop over time creates no temporary arrays. The largest temporary of the backward pass, the gate
-gradients of every step, is kept between calls (one per thread, replaced when the shape changes): a training loop
-calls the backward pass with the same shapes again and again, and fresh memory costs a page fault per page.
+``gates`` (T_x, m, 4 n_a), ``c`` (T_x + 1, m, n_a), and ``hx`` (T_x + 1, m, n_a + n_x + 1), whose block t is
+``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ, 1]``. Step t is then one contiguous block, and all steps together are the (T_x·m, ...) matrices
+the big products need, without a copy. Every operation writes into an existing array with an ``out=`` argument, so
+the loop over time creates no temporary arrays.
+
+numpy's fixed cost per call is about a quarter of a microsecond when every array is contiguous, and about three
+quarters when one is a slice of rows (such as one gate's block of ``gates[t]``). On small problems that difference
+is most of the time, so each operation works on whole arrays where it can: σ and tanh over the four gates at once,
+and in the backward pass contiguous copies, made once per block of steps, of what each step reads.
+
+Workspaces
+----------
+Memory that numpy has not touched before costs the operating system a page fault per 4 KiB page when it is first
+written, and the C library returns large freed blocks to the operating system, so a call that allocated its arrays
+afresh can pay those faults again at every call (on the medium benchmark, up to about 1,600 faults and several
+milliseconds per call, depending on what else the process has allocated). A training loop calls both passes with the
+same shapes again and again, so every large array -- the caches, the temporaries and the results -- comes from a
+small pool (:func:`_workspace`, one pool per thread) and is used again by a later call of the same shape and dtype.
+An array is lent again only when nothing else refers to it: while a caller holds a result, the caches or a view of
+one of their arrays, a new array is allocated instead, so no call can overwrite what an earlier call returned. Every
+element of a workspace is written before it is read, so nothing left by an earlier call reaches a result. The pool
+keeps the arrays of the last two shapes used per thread; :func:`workspace_nbytes` reports what it holds and
+:func:`release_workspaces` frees it.
 
 σ(z) = tanh(z/2)/2 + 1/2 never overflows (``z = ±1000`` gives exactly 0 and 1). With the sigmoid gates' rows of W
 and b halved (exact in floating point), one call to tanh serves all four gates of a step.
@@ -48,13 +67,15 @@ Both functions accept ``dtype=np.float64`` (the default, equal to the reference 
 (half the memory and about twice the speed of the products; about 1e-6 relative accuracy).
 """
 
+import sys
 import threading
 from dataclasses import dataclass, fields
+from functools import lru_cache
+from math import prod
 
 import numpy as np
 
-from .activations import softmax
-from .parameters import as_array, check_lstm_parameters, check_nonempty_sequence, check_shape
+from .parameters import LSTM_PARAMETER_KEYS, as_array, check_lstm_parameters, check_nonempty_sequence, check_shape
 
 #: The gates in the order they are stacked in ``W`` and ``b``: output, forget, update (keys ``Wi, bi``), candidate.
 GATE_ORDER = ("o", "f", "i", "c")
@@ -71,9 +92,10 @@ class FastCaches:
     ----------
     W : ndarray, shape (4 n_a, n_a + n_x)
         The stacked gate weights ``[Wo; Wf; Wi; Wc]`` in the computation's dtype.
-    hx : ndarray, shape (T_x + 1, m, n_a + n_x)
-        The inputs of the products, one row per example: ``hx[t]`` is ``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ]`` for step t (counting
-        from 0, so ``hx[0, :, :n_a]`` is a0ᵀ). The last block holds the final hidden state beside zeros.
+    hx : ndarray, shape (T_x + 1, m, n_a + n_x + 1)
+        The inputs of the products, one row per example: ``hx[t]`` is ``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ, 1]`` for step t
+        (counting from 0, so ``hx[0, :, :n_a]`` is a0ᵀ); the column of ones carries the bias. The last block holds
+        the final hidden state beside zeros (and the ones).
     gates : ndarray, shape (T_x, m, 4 n_a)
         The gate values after σ or tanh: ``gates[t]`` holds Γo, Γf, Γu, c̃ of step t side by side, in
         ``GATE_ORDER``, each (m, n_a).
@@ -99,8 +121,9 @@ class FastCaches:
 def cache_nbytes(caches):
     """The memory, in bytes, held by the caches of :func:`lstm_forward`.
 
-    About ``(7 n_a + n_x)·T_x·m`` numbers plus the stacked weights, in the dtype of the computation, against the
-    reference's ten arrays per step in float64.
+    About ``(7 n_a + n_x + 1)·T_x·m`` numbers plus the stacked weights, in the dtype of the computation, against
+    the reference's ten arrays per step in float64. The arrays come from the pool of workspaces (see
+    :func:`workspace_nbytes`), which uses them again once the caches are dropped.
 
     Parameters
     ----------
@@ -234,6 +257,54 @@ def sigmoid_inplace(z):
     return z
 
 
+def _checked_forward_inputs(x, a0, parameters):
+    """``x, a0``, the parameters by key and ``n_y``, after the reference's checks.
+
+    The common case (ndarrays of numbers with the right shapes, in a dict) is recognised with a few comparisons;
+    anything else goes through the shared checks of :mod:`lstm.parameters`, which the reference uses, so that a
+    wrong call gets the reference's message on either path. The quick test accepts nothing the shared checks refuse.
+    """
+    if type(x) is np.ndarray and type(a0) is np.ndarray and type(parameters) is dict and x.ndim == 3 \
+            and a0.ndim == 2 and x.shape[2] > 0 and a0.shape[1] == x.shape[1] and x.dtype.kind in "biuf" \
+            and a0.dtype.kind in "biuf":
+        p = {key: parameters.get(key) for key in LSTM_PARAMETER_KEYS}
+        Wy = p["Wy"]
+        if type(Wy) is np.ndarray and Wy.ndim == 2:
+            n_a, n_x, n_y = a0.shape[0], x.shape[0], Wy.shape[0]
+            weights, bias = (n_a, n_a + n_x), (n_a, 1)
+            shapes = (weights, bias, weights, bias, weights, bias, weights, bias, (n_y, n_a), (n_y, 1))
+            for array, shape in zip(p.values(), shapes, strict=True):
+                if type(array) is not np.ndarray or array.shape != shape or array.dtype.kind not in "biuf":
+                    break
+            else:
+                return x, a0, p, n_y
+    x = as_array("x", x)
+    a0 = as_array("a0", a0)
+    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
+    check_nonempty_sequence(x)
+    check_shape("a0", a0, ("n_a", "m"), (None, x.shape[1]), f"m = {x.shape[1]} from x")
+    p, n_y = check_lstm_parameters(parameters, a0.shape[0], x.shape[0])
+    return x, a0, p, n_y
+
+
+@lru_cache(maxsize=4)
+def _sigmoid_scales(m, n_a, dtype):
+    """``half`` and ``shift``, shape (m, 4 n_a): 1/2 and 1/2 for the three sigmoid gates, 1 and 0 for the candidate.
+
+    σ(z) = tanh(z/2)/2 + 1/2: multiplying the sigmoid gates' weights and biases by ``half`` before the tanh, and the
+    tanh by ``half`` and adding ``shift`` after it, gives Γo, Γf, Γu and leaves c̃ = tanh(z) as it is. Both have the
+    shape of one step's gates, because numpy combines arrays of equal shape several times faster than it broadcasts a
+    row over a matrix. Made once per (m, n_a, dtype) and read-only, since every call shares them (the last four
+    kinds are kept, for all threads; :func:`release_workspaces` lets them go too).
+    """
+    half = np.full((m, 4 * n_a), 0.5, dtype=dtype)
+    half[:, 3 * n_a:] = 1
+    shift = np.full((m, 4 * n_a), 0.5, dtype=dtype)
+    shift[:, 3 * n_a:] = 0
+    half.flags.writeable = shift.flags.writeable = False
+    return half, shift
+
+
 def lstm_forward(x, a0, parameters, dtype=np.float64):
     """The LSTM over a whole sequence, equations (1)-(6) for every step, with the gates stacked.
 
@@ -262,44 +333,47 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
         Cell states c⟨1⟩ ... c⟨T_x⟩, equation (4).
     caches : FastCaches
         What :func:`lstm_backward` needs; :func:`cache_nbytes` reports its size.
+
+    No later call writes into ``a``, ``y``, ``c`` or the caches while they are referred to (see the module's notes
+    on workspaces).
     """
     dtype = _float_dtype(dtype)
-    # The reference's checks, so that a wrong call gets the same message on either path.
-    x = as_array("x", x)
-    a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
+    x, a0, p, n_y = _checked_forward_inputs(x, a0, parameters)  # the reference's checks and messages
     n_x, m, T_x = x.shape
-    check_nonempty_sequence(x)
-    check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
     n_a = a0.shape[0]
-    p, n_y = check_lstm_parameters(parameters, n_a, n_x)
 
-    W, b = _stack(p, dtype)  # (4 n_a, n_a + n_x), (4 n_a, 1): converted once per call
-    # Inside, rows are examples: z<t>ᵀ = a<t-1>ᵀ W_aᵀ + x<t>ᵀ W_xᵀ + bᵀ, shape (m, 4 n_a).
+    # The caches' arrays, from the pool of workspaces: every element of each is written below before it is read.
+    W = _workspace("W", (4 * n_a, n_a + n_x), dtype)
+    hx = _workspace("hx", (T_x + 1, m, n_a + n_x + 1), dtype)  # hx[t] = [a<t-1>ᵀ, x<t>ᵀ, 1]
+    gates = _workspace("gates", (T_x, m, 4 * n_a), dtype)
+    c = _workspace("c", (T_x + 1, m, n_a), dtype)
+    tanh_c = _workspace("tanh_c", (T_x, m, n_a), dtype)
+
+    # The stacked weights [Wo; Wf; Wi; Wc] (4 n_a, n_a + n_x), converted once per call.
+    np.concatenate([p["W" + gate] for gate in GATE_ORDER], axis=0, out=W, casting="unsafe")
+    # Inside, rows are examples: z<t>ᵀ = a<t-1>ᵀ W_aᵀ + [x<t>ᵀ, 1] [W_xᵀ; bᵀ], shape (m, 4 n_a): the bias is the
+    # weight of an input that is always 1, so the product adds it. The transposed weights and the bias are laid
+    # out in that order, rows of one array: [W_aᵀ; W_xᵀ; bᵀ], shape (n_a + n_x + 1, 4 n_a).
     # σ(z) = tanh(z/2)/2 + 1/2. With the three sigmoid gates' weights and biases halved, ONE call to tanh serves
     # all four gates, and one multiply-add (by 1 and 0 for the candidate) turns three of them into σ.
     # Halving is exact in binary floating point: the results do not change.
-    half = np.full(4 * n_a, 0.5, dtype=dtype)
-    half[3 * n_a:] = 1
-    shift = np.full(4 * n_a, 0.5, dtype=dtype)
-    shift[3 * n_a:] = 0
-    W_aT = W[:, :n_a].T * half  # (n_a, 4 n_a): the columns of W that multiply a<t-1>, sigmoid gates halved
-    W_xT = W[:, n_a:].T * half  # (n_x, 4 n_a): the columns that multiply x<t>
-    b_half = b[:, 0] * half
+    half, shift = _sigmoid_scales(m, n_a, dtype)
+    Wb_half_T = _workspace("Wb_half_T", (n_a + n_x + 1, 4 * n_a), dtype)
+    np.multiply(W.T, half[0], out=Wb_half_T[:-1])
+    np.concatenate([p["b" + gate] for gate in GATE_ORDER], axis=0, out=Wb_half_T[-1:].T, casting="unsafe")
+    np.multiply(Wb_half_T[-1], half[0], out=Wb_half_T[-1])
+    W_aT, W_x1T = Wb_half_T[:n_a], Wb_half_T[n_a:]  # (n_a, 4 n_a) multiplies a<t-1>ᵀ; the rest [x<t>ᵀ, 1]
 
-    hx = np.empty((T_x + 1, m, n_a + n_x), dtype=dtype)  # hx[t] = [a<t-1>ᵀ, x<t>ᵀ]
     hx[0, :, :n_a] = a0.T
-    hx[:T_x, :, n_a:] = x.transpose(2, 1, 0)  # (n_x, m, T_x) -> (T_x, m, n_x)
-    hx[T_x, :, n_a:] = 0
-    gates = np.empty((T_x, m, 4 * n_a), dtype=dtype)
-    c = np.empty((T_x + 1, m, n_a), dtype=dtype)
+    hx[:T_x, :, n_a:-1] = x.transpose(2, 1, 0)  # (n_x, m, T_x) -> (T_x, m, n_x)
+    hx[T_x, :, n_a:-1] = 0
+    hx[:, :, -1] = 1
     c[0] = 0  # c<0>
-    tanh_c = np.empty((T_x, m, n_a), dtype=dtype)
 
-    # The input half of (1), (2), (3), (5) for every step in ONE product: (T_x m, n_x) @ (n_x, 4 n_a), plus b.
+    # The input half of (1), (2), (3), (5) and the bias for every step in ONE product:
+    # (T_x m, n_x + 1) @ (n_x + 1, 4 n_a).
     z = gates.reshape(T_x * m, 4 * n_a)
-    np.matmul(hx[:T_x, :, n_a:].reshape(T_x * m, n_x), W_xT, out=z)
-    np.add(z, b_half, out=z)
+    np.matmul(hx[:T_x, :, n_a:].reshape(T_x * m, n_x + 1), W_x1T, out=z)
 
     recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ: the one product per step
     candidate_in = np.empty((m, n_a), dtype=dtype)  # Γu ⊙ c̃
@@ -307,58 +381,110 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     o, f, i, cc = (gates[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
     h = hx[:, :, :n_a]
     for t in range(T_x):
-        zt = gates[t]  # (m, 4 n_a): this step's (halved) pre-activations, then its gate values
+        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]  # (m, 4 n_a): the (halved) pre-activations, then gates
         np.matmul(h[t], W_aT, out=recurrent)
         np.add(zt, recurrent, out=zt)
         np.tanh(zt, out=zt)  # (3) the candidate c̃ in the last block; tanh(z/2) in the three others
         np.multiply(zt, half, out=zt)
         np.add(zt, shift, out=zt)  # (5), (1), (2): Γo, Γf, Γu = tanh(z/2)/2 + 1/2; c̃ unchanged
-        np.multiply(f[t], c[t], out=c[t + 1])  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
+        np.multiply(f[t], c[t], out=c_t)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
         np.multiply(i[t], cc[t], out=candidate_in)
-        np.add(c[t + 1], candidate_in, out=c[t + 1])
-        np.tanh(c[t + 1], out=tanh_c[t])
-        np.multiply(o[t], tanh_c[t], out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
+        np.add(c_t, candidate_in, out=c_t)
+        np.tanh(c_t, out=tanh_c_t)
+        np.multiply(o[t], tanh_c_t, out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
 
-    # Predictions for every step with one product; softmax over the n_y classes (axis 0).
-    a_all = hx[1:, :, :n_a].reshape(T_x * m, n_a)
-    y_all = softmax(p["Wy"].astype(dtype, copy=False) @ a_all.T + p["by"].astype(dtype, copy=False))
+    # Back to the course's (rows, m, T_x), in arrays that the caller owns (changing them cannot change the cache).
+    a = _time_last(hx[1:, :, :n_a], "a")
+    c_out = _time_last(c[1:], "c_out")
 
-    # Back to the course's (rows, m, T_x); copies, so that changing a result cannot change the cache.
-    a = _time_last(hx[1:, :, :n_a])
-    c_out = _time_last(c[1:])
-    y = np.ascontiguousarray(y_all.reshape(n_y, T_x, m).transpose(0, 2, 1))
+    # Predictions for every step with one product, Wy a + by over the columns of a (n_a, m T_x), already in the
+    # course's order; then the softmax over the n_y classes (axis 0): the operations of lstm.softmax, in place.
+    y = _workspace("y", (n_y, m, T_x), dtype)
+    scores = y.reshape(n_y, m * T_x)
+    np.matmul(p["Wy"].astype(dtype, copy=False), a.reshape(n_a, m * T_x), out=scores)
+    np.add(scores, p["by"].astype(dtype, copy=False), out=scores)
+    np.subtract(scores, np.maximum.reduce(scores, axis=0), out=scores)  # the largest score of each column
+    np.exp(scores, out=scores)
+    np.divide(scores, np.add.reduce(scores, axis=0), out=scores)  # divided by each column's sum
     return a, y, c_out, FastCaches(W=W, hx=hx, gates=gates, c=c, tanh_c=tanh_c)
 
 
-def _time_last(steps):
-    """A new array (rows, m, T_x) holding ``steps`` (T_x, m, rows), the internal layout, in the course's layout.
+def _time_last(steps, name):
+    """An array (rows, m, T_x) holding ``steps`` (T_x, m, rows), the internal layout, in the course's layout.
 
-    Copied one step at a time for large arrays: each step is then a block of memory read in order, which is
+    The array is the workspace ``name`` (:func:`_workspace`): nothing else refers to it, and it is overwritten
+    whole. Copied one step at a time for large arrays: each step is then a block of memory read in order, which is
     several times faster than one transposing copy that jumps through the whole array for every number.
     """
     T_x, m, rows = steps.shape
+    out = _workspace(name, (rows, m, T_x), steps.dtype)
     if steps.size < 1 << 14:
-        return np.ascontiguousarray(steps.transpose(2, 1, 0))
-    out = np.empty((rows, m, T_x), dtype=steps.dtype)
-    for t in range(T_x):
-        out[:, :, t] = steps[t].T
+        np.copyto(out, steps.transpose(2, 1, 0))
+    else:
+        for t in range(T_x):
+            out[:, :, t] = steps[t].T
     return out
 
 
-_WORKSPACE = threading.local()
+#: How many shapes (each with its dtype) the pool keeps each workspace for, per thread: the most recently used.
+_SHAPES_KEPT = 2
+
+#: Arrays smaller than this (in bytes) do not go through the pool.
+_POOL_MIN_BYTES = 1 << 16
+
+
+class _Pool(threading.local):
+    """The workspaces of one thread: ``arrays[name]`` maps (shape, dtype) to an array, least recently used first."""
+
+    def __init__(self):
+        self.arrays = {}
+
+
+_POOL = _Pool()
 
 
 def _workspace(name, shape, dtype):
-    """A scratch array kept between calls (one per thread), so that repeated calls reuse its memory.
+    """An array of ``shape`` and ``dtype`` that nothing else refers to, kept between calls to be used again.
 
-    Large arrays allocated anew at every call cost the operating system's page faults each time they are first
-    written; a training loop calls the backward pass with the same shapes again and again.
+    A training loop calls both passes with the same shapes again and again; handing it the same memory each time
+    saves the operating system's page faults on fresh memory. The array is lent again only if the pool holds the
+    only reference to it: ``sys.getrefcount`` counts every name, container, cache and view that still refers to an
+    array (a view refers to its base), so an array that a caller still holds, directly or through the caches, is
+    never handed out; a new one is allocated and takes its place in the pool. The contents are whatever the last
+    call left: every caller writes all of an array before reading it. Arrays under ``_POOL_MIN_BYTES`` are simply
+    allocated: the C library reuses small blocks without page faults, and the bookkeeping would cost more.
     """
-    array = getattr(_WORKSPACE, name, None)
-    if array is None or array.shape != shape or array.dtype != dtype:
+    if dtype.itemsize * prod(shape) < _POOL_MIN_BYTES:  # dtype is an np.dtype
+        return np.empty(shape, dtype=dtype)
+    kept = _POOL.arrays.setdefault(name, {})
+    array = kept.pop((shape, dtype), None)
+    # What getrefcount counts for its own argument differs between Python versions (3.14 borrows it), so compare
+    # with an object that only a local name refers to, counted the same way: more means someone else holds it.
+    alone = object()
+    if array is None or sys.getrefcount(array) > sys.getrefcount(alone):
         array = np.empty(shape, dtype=dtype)
-        setattr(_WORKSPACE, name, array)
+    kept[shape, dtype] = array  # re-inserted last, as the most recently used
+    if len(kept) > _SHAPES_KEPT:
+        del kept[next(iter(kept))]
     return array
+
+
+def workspace_nbytes():
+    """The bytes held by this thread's pool of workspaces (see :func:`_workspace`).
+
+    Some of them may also be counted by :func:`cache_nbytes`: the arrays of caches that are still alive belong to the
+    pool too, which uses them again once the caches are dropped. At most the arrays of two calls' shapes are kept.
+    """
+    return sum(array.nbytes for kept in _POOL.arrays.values() for array in kept.values())
+
+
+def release_workspaces():
+    """Let this thread's pool of workspaces go (caches still alive keep their arrays); the next call starts afresh.
+
+    The constants of :func:`_sigmoid_scales`, shared by all threads, are let go too.
+    """
+    _POOL.arrays.clear()
+    _sigmoid_scales.cache_clear()
 
 
 def _check_caches(caches):
@@ -368,11 +494,14 @@ def _check_caches(caches):
                          f"got {type(caches).__name__}")
 
 
+#: The names of the gradients of each gate, in the reference's order, and the gate's block of rows in dW and db.
+_GRADIENT_BLOCKS = tuple((f"dW{gate}", f"db{gate}", GATE_ORDER.index(gate)) for gate in "fico")
+
 #: How many numbers a block of steps in the backward pass may hold (about 1 MB in float64, half a core's L2 cache).
 _BLOCK_NUMBERS = 1 << 17
 
 
-def _gate_factors(gates, c, tanh_c, dz, into_c, scratch):
+def _gate_factors(gates, c, tanh_c, dz, into_c):
     """The parts of (7)-(10) that the incoming gradients multiply, for a block of K steps at once.
 
     Parameters
@@ -388,22 +517,21 @@ def _gate_factors(gates, c, tanh_c, dz, into_c, scratch):
         the first times the gradient at a⟨t⟩, (10), (9), (8) are the others times ``dc_total``.
     into_c : ndarray, shape (K, m, n_a)
         Filled with ``Γo (1 - tanh²(c⟨t⟩))``, the derivative of a⟨t⟩ with respect to c⟨t⟩.
-    scratch : ndarray, shape (K, m, 4 n_a)
-        Working space, overwritten.
     """
     n_a = tanh_c.shape[2]
     o, i, cc = gates[:, :, :n_a], gates[:, :, 2 * n_a:3 * n_a], gates[:, :, 3 * n_a:]
     dzo, dzf, dzi, dzc = (dz[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
-    # Each gate's derivative with respect to its pre-activation, all four blocks at once:
-    # σ' = (1 - σ) σ for Γo, Γf, Γu and tanh' = 1 - c̃² = (1 - c̃)(1 + c̃) for c̃, i.e. (1 - g)(g + [0, 0, 0, 1]).
+    # Each gate's derivative with respect to its pre-activation: σ' = (1 - σ) σ for Γo, Γf, Γu, computed over all
+    # four blocks (one contiguous block of memory is several times faster for numpy than three quarters of each
+    # row) ...
     np.subtract(1, gates, out=dz)
-    np.copyto(scratch, gates)
-    np.add(scratch[:, :, 3 * n_a:], 1, out=scratch[:, :, 3 * n_a:])
-    np.multiply(dz, scratch, out=dz)
-    np.multiply(dzo, tanh_c, out=dzo)
-    np.multiply(dzf, c, out=dzf)
-    np.multiply(dzi, cc, out=dzi)
-    np.multiply(dzc, i, out=dzc)
+    np.multiply(dz, gates, out=dz)
+    np.multiply(cc, cc, out=dzc)  # ... then the candidate's block replaced by tanh' = 1 - c̃²
+    np.subtract(1, dzc, out=dzc)
+    np.multiply(dzo, tanh_c, out=dzo)  # (7) without da<t>
+    np.multiply(dzf, c, out=dzf)  # (10) without dc_total
+    np.multiply(dzi, cc, out=dzi)  # (9) without dc_total
+    np.multiply(dzc, i, out=dzc)  # (8) without dc_total
     np.multiply(tanh_c, tanh_c, out=into_c)
     np.subtract(1, into_c, out=into_c)
     np.multiply(into_c, o, out=into_c)
@@ -430,59 +558,70 @@ def lstm_backward(da, caches):
     dict of ndarray
         ``dx`` (n_x, m, T_x), (17); ``da0`` (n_a, m), (15) at the first step; ``dWf, dWi, dWc, dWo``
         (n_a, n_a + n_x), (11)-(14); ``dbf, dbi, dbc, dbo`` (n_a, 1), the sums beside (11)-(14). All in the
-        dtype of the caches.
+        dtype of the caches; the weight and bias gradients are blocks (views) of one array of shape
+        (4 n_a, n_a + n_x + 1). No later call writes into them while any of them is referred to.
     """
     _check_caches(caches)
     W, hx, gates, c, tanh_c = caches.W, caches.hx, caches.gates, caches.c, caches.tanh_c
     T_x, m, n_a4 = gates.shape
     n_a = n_a4 // 4
-    n_x = hx.shape[2] - n_a
+    n_x = hx.shape[2] - n_a - 1
     dtype = W.dtype
-    da = as_array("da", da)
-    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
+    if not (type(da) is np.ndarray and da.shape == (n_a, m, T_x) and da.dtype.kind in "biuf"):  # else: why not
+        da = as_array("da", da)
+        check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
 
     da_steps = da.transpose(2, 1, 0)  # (T_x, m, n_a), a view: da_steps[t] is the upstream gradient on a<t>ᵀ
-    if da.dtype != dtype:
-        da_steps = da_steps.astype(dtype)
     dz = _workspace("dz", (T_x, m, 4 * n_a), dtype)  # the gate gradients of every step, stacked o, f, i, c
+    W_a, W_x = W[:, :n_a], W[:, n_a:]  # (4 n_a, n_a), (4 n_a, n_x): views, which the products read in place
 
-    W_a = np.ascontiguousarray(W[:, :n_a])  # (4 n_a, n_a)
-    W_x = np.ascontiguousarray(W[:, n_a:])  # (4 n_a, n_x)
     dh = np.empty((m, n_a), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
     dc_total = np.empty((m, n_a), dtype=dtype)  # the gradient reaching c<t> along both paths
     dc_next = np.zeros((m, n_a), dtype=dtype)  # the gradient on c<t> from step t+1 (none after the last step)
     da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none after the last step)
+    # What multiplies each block of a step's gate factors, laid out like the gates: [dh, dc_total, dc_total,
+    # dc_total]. One multiplication of two arrays of equal shape then gives all four gate gradients.
+    upstream = np.empty((m, 4 * n_a), dtype=dtype)
+    upstream_blocks, dc_total_column = upstream.reshape(m, 4, n_a), dc_total[:, None]  # views, made once
     # The factors of (7)-(10) that do not depend on the incoming gradients are computed a block of steps at a
-    # time: few numpy calls for short sequences, and blocks small enough to stay in the processor's cache.
+    # time: few numpy calls for short sequences, and blocks small enough to stay in the processor's cache. With
+    # them, each block gets contiguous copies of what its steps read (Γf and the upstream gradients): numpy
+    # combines whole arrays several times faster than slices of rows.
     block = min(T_x, max(1, _BLOCK_NUMBERS // (m * 4 * n_a)))
     into_c = np.empty((block, m, n_a), dtype=dtype)  # Γo (1 - tanh²(c<t>)) for the steps of one block
-    scratch = np.empty((block, m, 4 * n_a), dtype=dtype)
-    # Views over every step, made once: dzo[t] is (m, n_a), dz_fic[t] the blocks of f, i, c as (m, 3, n_a).
-    dzo, dz_fic, f = dz[:, :, :n_a], dz[:, :, n_a:].reshape(T_x, m, 3, n_a), gates[:, :, n_a:2 * n_a]
-    dc_total_3 = dc_total[:, None, :]  # dc_total broadcast over the three blocks
+    forget = np.empty((block, m, n_a), dtype=dtype)  # Γf
+    da_block = np.empty((block, m, n_a), dtype=dtype)  # da<t>ᵀ
     for stop in range(T_x, 0, -block):
         start = max(0, stop - block)
-        _gate_factors(gates[start:stop], c[start:stop], tanh_c[start:stop], dz[start:stop], into_c[:stop - start],
-                      scratch[:stop - start])
-        for t in reversed(range(start, stop)):
-            np.add(da_steps[t], da_prev, out=dh)
-            np.multiply(dh, into_c[t - start], out=dc_total)
+        steps = stop - start
+        _gate_factors(gates[start:stop], c[start:stop], tanh_c[start:stop], dz[start:stop], into_c[:steps])
+        np.copyto(forget[:steps], gates[start:stop, :, n_a:2 * n_a])
+        np.copyto(da_block[:steps], da_steps[start:stop])  # also converts da to the dtype of the caches
+        for k in reversed(range(steps)):  # step t = start + k
+            np.add(da_block[k], da_prev, out=dh)
+            np.multiply(dh, into_c[k], out=dc_total)
             np.add(dc_total, dc_next, out=dc_total)  # dc_total = dc_next + da<t> ⊙ Γo ⊙ (1 - tanh²(c<t>))
-            np.multiply(dzo[t], dh, out=dzo[t])  # (7) dzo
-            np.multiply(dz_fic[t], dc_total_3, out=dz_fic[t])  # (10) dzf, (9) dzi, (8) dzc
-            np.multiply(dc_total, f[t], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
-            np.matmul(dz[t], W_a, out=da_prev)  # (15) da_prev, the one product per step
+            upstream_blocks[:, 0] = dh
+            upstream_blocks[:, 1:] = dc_total_column
+            dz_t = dz[start + k]
+            np.multiply(dz_t, upstream, out=dz_t)  # (7) dzo, (10) dzf, (9) dzi, (8) dzc
+            np.multiply(dc_total, forget[k], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
+            np.matmul(dz_t, W_a, out=da_prev)  # (15) da_prev, the one product per step
 
     dz_all = dz.reshape(T_x * m, 4 * n_a)  # every step's gate gradients, one row per (step, example)
-    dW = dz_all.T @ hx[:T_x].reshape(T_x * m, n_a + n_x)  # (11)-(14): every gate and step in ONE product
-    db = dz_all.sum(axis=0)[:, None]  # the bias gradients beside (11)-(14)
-    dx_all = dz_all @ W_x  # (17) for every step in one product, (T_x m, n_x)
-    dx = _time_last(dx_all.reshape(T_x, m, n_x))
-    # The gate blocks of dW and db in the course's names (views of the two new arrays: no copy needed).
-    blocks = {gate: slice(k * n_a, (k + 1) * n_a) for k, gate in enumerate(GATE_ORDER)}
+    # (11)-(14) for all gates and steps in ONE product, with the bias gradients beside them: the gradient of the
+    # weight of the input that is always 1, Σ dz, is the last column.
+    dWb = _workspace("dWb", (4 * n_a, n_a + n_x + 1), dtype)
+    np.matmul(dz_all.T, hx[:T_x].reshape(T_x * m, n_a + n_x + 1), out=dWb)
+    dW, db = dWb[:, :-1], dWb[:, -1:]  # (4 n_a, n_a + n_x), (4 n_a, 1)
+    dx_all = _workspace("dx_all", (T_x * m, n_x), dtype)  # a temporary, copied into dx below
+    np.matmul(dz_all, W_x, out=dx_all)  # (17) for every step in one product, (T_x m, n_x)
+    dx = _time_last(dx_all.reshape(T_x, m, n_x), "dx")
+    # The gate blocks of dW and db in the course's names (views of one array, which the caller owns).
     gradients = {"dx": dx, "da0": np.ascontiguousarray(da_prev.T)}
-    for gate in "fico":
-        gradients["dW" + gate], gradients["db" + gate] = dW[blocks[gate]], db[blocks[gate]]
+    for dW_name, db_name, k in _GRADIENT_BLOCKS:
+        rows = slice(k * n_a, (k + 1) * n_a)
+        gradients[dW_name], gradients[db_name] = dW[rows], db[rows]
     return gradients
 
 
@@ -493,8 +632,10 @@ __all__ = [
     "cache_nbytes",
     "lstm_backward",
     "lstm_forward",
+    "release_workspaces",
     "sigmoid_inplace",
     "stack_parameters",
     "unstack_gradients",
     "unstack_parameters",
+    "workspace_nbytes",
 ]

@@ -303,14 +303,19 @@ def test_memory_report_is_what_the_caches_hold(rng, dtype):
     assert all(isinstance(array, np.ndarray) and array.base is None for array in arrays), "no views"
     assert not any(np.shares_memory(p, q) for k, p in enumerate(arrays) for q in arrays[k + 1:])
     assert fast.cache_nbytes(caches) == caches.nbytes == sum(array.nbytes for array in arrays)
-    numbers = 4 * n_a * (n_a + n_x) + (T_x + 1) * m * (n_a + n_x) + T_x * m * 4 * n_a + (T_x + 1) * m * n_a \
+    numbers = 4 * n_a * (n_a + n_x) + (T_x + 1) * m * (n_a + n_x + 1) + T_x * m * 4 * n_a + (T_x + 1) * m * n_a \
         + T_x * m * n_a
     assert fast.cache_nbytes(caches) == numbers * np.dtype(dtype).itemsize
 
 
 def test_memory_report_matches_the_memory_that_stays_allocated(rng):
-    """numpy reports its allocations to tracemalloc: what the forward pass leaves behind is the caches."""
+    """numpy reports its allocations to tracemalloc: what the forward pass leaves behind is its pool of workspaces.
+
+    The pool holds the caches' arrays (lent to the caches while they live) and the arrays of the results and
+    temporaries that the caller has dropped, kept for the next call; workspace_nbytes counts all of them.
+    """
     parameters, x, a0, _ = random_lstm_problem(rng, 16, 64, 3, 16, 40)
+    fast.release_workspaces()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
@@ -319,7 +324,12 @@ def test_memory_report_matches_the_memory_that_stays_allocated(rng):
     finally:
         tracemalloc.stop()
     assert fast.cache_nbytes(caches) > 500_000
-    assert abs(held - fast.cache_nbytes(caches)) < 0.02 * fast.cache_nbytes(caches)
+    assert fast.cache_nbytes(caches) < fast.workspace_nbytes() < 1.5 * fast.cache_nbytes(caches)
+    scales = sum(array.nbytes for array in fast._sigmoid_scales(16, 64, np.dtype(np.float64)))  # 2 (m, 4 n_a)
+    assert abs(held - fast.workspace_nbytes() - scales) < 0.02 * fast.workspace_nbytes()
+    fast.release_workspaces()
+    assert fast.workspace_nbytes() == 0
+    assert fast.cache_nbytes(caches) > 500_000, "releasing the pool leaves live caches alone"
 
 
 def test_cache_nbytes_refuses_other_caches(rng):
@@ -348,6 +358,104 @@ def test_saturated_gates_give_finite_results_without_warnings(rng, dtype):
         grads = fast.lstm_backward(da, caches)
     for value in (a, y, c, *grads.values()):
         assert np.all(np.isfinite(value))
+
+
+# --- the pool of workspaces ------------------------------------------------------------------------------
+
+#: Problems large enough for their arrays to go through the pool (fast._POOL_MIN_BYTES), of different shapes.
+POOLED_SHAPES = [(16, 64, 3, 16, 40), (6, 70, 3, 10, 25)]
+
+
+def run_both_passes(problem, dtype):
+    """Every result of one forward and one backward pass, as copies; and the caches' arrays' addresses."""
+    parameters, x, a0, da = problem
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters, dtype=dtype)
+    results = {"a": a, "y": y, "c": c, **fast.lstm_backward(da, caches)}
+    addresses = {field.name: getattr(caches, field.name).ctypes.data for field in dataclasses.fields(caches)}
+    return {key: value.copy() for key, value in results.items()}, addresses
+
+
+def test_results_do_not_change_when_the_workspaces_are_reused(rng):
+    """Alone on a fresh pool, again and again, interleaved with other shapes and dtypes: bit for bit the same."""
+    problems = [random_lstm_problem(rng, *shape) for shape in POOLED_SHAPES]
+    cases = [(k, dtype) for k in range(len(problems)) for dtype in (np.float64, np.float32)]
+    alone = {}
+    for k, dtype in cases:
+        fast.release_workspaces()
+        alone[k, dtype] = run_both_passes(problems[k], dtype)[0]
+    for k, dtype in [*cases, *cases[::-1], *cases, cases[0], cases[0]]:
+        again = run_both_passes(problems[k], dtype)[0]
+        for key, value in alone[k, dtype].items():
+            assert np.array_equal(again[key], value), (k, np.dtype(dtype).name, key)
+
+
+def test_dropped_caches_lend_their_memory_to_the_next_call(rng):
+    """The point of the pool: a training loop's second call writes into the first call's memory, not fresh pages."""
+    fast.release_workspaces()
+    first = run_both_passes(random_lstm_problem(rng, *POOLED_SHAPES[0]), np.float64)[1]
+    second = run_both_passes(random_lstm_problem(rng, *POOLED_SHAPES[0]), np.float64)[1]
+    assert first == second
+    assert fast.workspace_nbytes() > 0
+
+
+def test_a_later_call_never_writes_into_what_an_earlier_call_returned(rng):
+    parameters, x, a0, da = random_lstm_problem(rng, *POOLED_SHAPES[0])
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters)
+    grads = fast.lstm_backward(da, caches)
+    kept = {"a": a, "y": y, "c": c, **grads}
+    copies = {key: value.copy() for key, value in kept.items()}
+    held = {field.name: getattr(caches, field.name).copy() for field in dataclasses.fields(caches)}
+    dW_view = grads["dWo"][:3]  # only a view of a result is kept: its base must not be reused either
+    del grads["dWo"]
+    for scale in (2.0, -1.0):  # same shapes, other values: every pooled array would be a candidate
+        other = {key: scale * value for key, value in parameters.items()}
+        a2, y2, c2, caches2 = fast.lstm_forward(scale * x, a0, other)
+        grads2 = fast.lstm_backward(scale * da, caches2)
+        for mine in (a2, y2, c2, *grads2.values(), *(getattr(caches2, f.name) for f in dataclasses.fields(caches2))):
+            for theirs in (*kept.values(), dW_view, *(getattr(caches, f.name) for f in dataclasses.fields(caches))):
+                assert not np.shares_memory(mine, theirs)
+    for key, value in copies.items():
+        assert np.array_equal(kept[key], value), f"a later call changed the earlier {key}"
+    assert np.array_equal(dW_view, copies["dWo"][:3])
+    for name, value in held.items():
+        assert np.array_equal(getattr(caches, name), value), f"a later call changed the earlier caches.{name}"
+    # The earlier caches still give the earlier gradients.
+    again = fast.lstm_backward(da, caches)
+    for key, value in again.items():
+        assert np.array_equal(value, copies[key]), key
+
+
+def test_each_thread_has_its_own_pool(rng):
+    """Two threads computing at once (numpy lets go of the GIL) both get the reference's results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [random_lstm_problem(rng, *POOLED_SHAPES[0]) for _ in range(4)]
+
+    def worst_error(problem):
+        worst = 0.0
+        for _ in range(3):
+            (ref_out, ref_grads), (out, grads) = both(*problem)
+            worst = max(worst, *(relative_error(grads[key], ref_grads[key]) for key in ref_grads),
+                        *(relative_error(out[key], ref_out[key]) for key in ref_out))
+        return worst
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        errors = list(pool.map(worst_error, problems))
+    assert max(errors) < 1e-10, errors
+
+
+def test_other_mappings_and_array_types_take_the_checked_path(rng):
+    """The quick check accepts only plain dicts of ndarrays; anything else is checked fully and gives the same."""
+    from collections import OrderedDict
+
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    expected = fast.lstm_forward(x, a0, parameters)[0]
+    for variant in (OrderedDict(parameters), {key: value.tolist() for key, value in parameters.items()},
+                    {key: value.astype(np.float32) for key, value in parameters.items()}):
+        a = fast.lstm_forward(x, a0, variant)[0]
+        assert relative_error(a, expected) < 1e-6
+    a = fast.lstm_forward(x.tolist(), np.asfortranarray(a0), parameters)[0]
+    assert np.array_equal(a, expected)
 
 
 # --- the committed benchmark results are those of the current benchmark ---------------------------------
