@@ -30,7 +30,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=None, help="seconds one notebook may run in all "
                         "(default: the cell timeout times the number of code cells, plus 60)")
     parser.add_argument("--json", metavar="PATH", help="write the table as JSON (- for standard output)")
-    parser.add_argument("--csv", metavar="PATH", help="write one row per student and exercise as CSV")
+    parser.add_argument("--csv", metavar="PATH", help="write one row per student and exercise as CSV "
+                        "(- for standard output)")
     parser.add_argument("--out", metavar="DIR", type=Path, help="write grades.csv, grades.json and mistakes.csv "
                         "into DIR")
     parser.add_argument("--exercises", metavar="DIR", help="folder of the released learner notebooks "
@@ -61,15 +62,17 @@ def main(argv=None):
 
     grades = grader.grade_many(submissions, jobs=args.jobs, progress=progress, released_folder=args.exercises,
                                expected_set=expected, cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+    # With --json - (or --csv -) standard output carries the data alone, so the table goes to standard error.
+    table_stream = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
     if not args.quiet:
         for grade in grades:
             if grade.error:
                 print(f"lstm-grade: {grade.path}: {grade.error}", file=sys.stderr)
             else:
-                print(grader.format_notebook(grade))
+                print(grader.format_notebook(grade), file=table_stream)
         if many:
-            print()
-            print(grader.format_class(grades))
+            print(file=table_stream)
+            print(grader.format_class(grades), file=table_stream)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         grader.write_csv(grader.rows_of(grades), grader.ROW_FIELDS, args.out / "grades.csv")

@@ -416,3 +416,35 @@ def test_grading_one_notebook_prints_the_table_and_json(tmp_path):
     assert "gru_cell_backward" in result.stdout and "6/6" in result.stdout
     report = json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))
     assert report["notebooks"][0]["points"] == 6 and report["mistakes"] == []
+
+
+@pytest.mark.parametrize("answer", [
+    "from lstm import lstm_cell_backward  # noqa: F401\n",
+    "import lstm\nlstm_cell_backward = lstm.lstm_cell_backward\n",
+    "import lstm.cell as c\n\ndef lstm_cell_backward(da_next, dc_next, cache):\n"
+    "    return c.lstm_cell_backward(da_next, dc_next, cache)\n",
+])
+def test_an_answer_that_takes_the_course_package_fails(tmp_path, answer):
+    """Importing the reference is not an answer: the grader fails the exercise and says why."""
+    notebook = nbformat.read(exercises_folder() / "03_cell_backward.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if "answer" in cell.metadata.get("tags", []):
+            cell.source = answer
+    path = tmp_path / "taker.ipynb"
+    nbformat.write(notebook, path)
+    result = _grade_cli(path, "--json", "-")
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = json.loads(result.stdout)["rows"]
+    assert [row["status"] for row in rows] == ["failed"]
+    assert "uses the course's lstm package" in rows[0]["hint"]
+
+
+def test_json_and_csv_on_standard_output_are_data_alone(tmp_path):
+    """`--json -` and `--csv -` print only the data on standard output (the table goes to standard error)."""
+    solved = exercises_folder() / "solutions" / "01_cell_forward.ipynb"
+    as_json = _grade_cli(solved, "--json", "-")
+    assert as_json.returncode == 0 and "exercise" in as_json.stderr
+    assert [row["status"] for row in json.loads(as_json.stdout)["rows"]] == ["passed", "passed"]
+    as_csv = _grade_cli(solved, "--csv", "-")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert as_csv.returncode == 0 and [row["status"] for row in rows] == ["passed", "passed"]

@@ -129,6 +129,19 @@ def identify_set(submission, released, expected=None):
     return chosen
 
 
+#: An answer may not take the course's own implementation: ``import lstm``, ``from lstm ...`` or ``lstm.``.
+USES_PACKAGE = re.compile(r"^\s*(import|from)\s+lstm\b|\blstm\s*\.", re.MULTILINE)
+
+#: What such an answer cell is replaced by in the graded copy: its exercise fails with this hint.
+USES_PACKAGE_SOURCE = ('raise RuntimeError("this answer uses the course\'s lstm package (import lstm, from lstm, '
+                       'lstm.): write the function yourself")\n')
+
+
+def uses_course_package(source):
+    """Whether an answer cell's source imports or calls the course's ``lstm`` package."""
+    return bool(USES_PACKAGE.search(source))
+
+
 def graded_copy(released, submission):
     """A copy of the released notebook with the submission's answer cells in place; and the unmatched exercises.
 
@@ -147,7 +160,7 @@ def graded_copy(released, submission):
         if theirs is None:
             missing.append(exercise.name)
             continue
-        cell.source = theirs.source
+        cell.source = theirs.source if not uses_course_package(theirs.source) else USES_PACKAGE_SOURCE
         cell.outputs = []
         cell.execution_count = None  # an unrun reference: nbval does not compare the answer cell's own output
     if len(missing) == len(exercises_of(notebook)):
@@ -367,6 +380,12 @@ def write_json(grades, path):
 
 
 def write_csv(rows, fields, path):
+    """Write ``rows`` (dicts) with the columns ``fields`` to ``path``, or to standard output when it is ``-``."""
+    if str(path) == "-":
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        return
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
