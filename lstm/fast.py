@@ -75,7 +75,14 @@ from math import prod
 
 import numpy as np
 
-from .parameters import LSTM_PARAMETER_KEYS, as_array, check_lstm_parameters, check_nonempty_sequence, check_shape
+from .parameters import (
+    LSTM_PARAMETER_KEYS,
+    as_array,
+    check_lstm_parameters,
+    check_nonempty_sequence,
+    check_shape,
+    lstm_sizes,
+)
 
 #: The gates in the order they are stacked in ``W`` and ``b``: output, forget, update (keys ``Wi, bi``), candidate.
 GATE_ORDER = ("o", "f", "i", "c")
@@ -152,15 +159,6 @@ def _float_dtype(dtype):
     return dtype
 
 
-def _sizes_from_parameters(parameters):
-    """n_a and n_x read from ``parameters['Wf']``, so that the shared check can test everything against them."""
-    W = parameters.get("Wf") if hasattr(parameters, "get") else None
-    shape = np.shape(W) if W is not None else ()
-    if len(shape) != 2 or not 0 < shape[0] < shape[1]:
-        return 1, 1  # any sizes: the shared check will then report what is wrong with Wf (or a missing key)
-    return shape[0], shape[1] - shape[0]
-
-
 def _stack(p, dtype):
     W = np.concatenate([p["W" + gate] for gate in GATE_ORDER], axis=0).astype(dtype, copy=False)
     b = np.concatenate([p["b" + gate] for gate in GATE_ORDER], axis=0).astype(dtype, copy=False)
@@ -185,7 +183,7 @@ def stack_parameters(parameters, dtype=np.float64):
         ``[bo; bf; bi; bc]``, a new array.
     """
     dtype = _float_dtype(dtype)
-    n_a, n_x = _sizes_from_parameters(parameters)
+    n_a, n_x = lstm_sizes(parameters)
     p, _ = check_lstm_parameters(parameters, n_a, n_x)
     return _stack(p, dtype)
 

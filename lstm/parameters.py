@@ -160,6 +160,20 @@ def check_lstm_parameters(parameters, n_a, n_x):
     return p, n_y
 
 
+def lstm_sizes(parameters):
+    """``(n_a, n_x)`` read from ``parameters['Wf']`` (n_a, n_a + n_x), when no state is given to read them from.
+
+    Raises the shared errors: a missing key is listed, and a ``Wf`` that cannot be (n_a, n_a + n_x) with n_x >= 1
+    is named with its shape. The other parameters are then checked against these sizes by
+    :func:`check_lstm_parameters`.
+    """
+    Wf = check_parameters(parameters, LSTM_PARAMETER_KEYS)["Wf"]
+    if Wf.ndim != 2 or not 0 < Wf.shape[0] < Wf.shape[1]:
+        raise ValueError(f"parameters['Wf'] must have shape (n_a, n_a + n_x) with n_a >= 1 and n_x >= 1, "
+                         f"got shape {Wf.shape}")
+    return Wf.shape[0], Wf.shape[1] - Wf.shape[0]
+
+
 def check_rnn_parameters(parameters, n_a, n_x):
     """Check a vanilla RNN's parameters against ``n_a`` hidden units and ``n_x`` inputs; return them and ``n_y``."""
     p = check_parameters(parameters, RNN_PARAMETER_KEYS)

@@ -13,7 +13,7 @@ Torch is imported only when a function here is called: ``import lstm`` never nee
 
 import numpy as np
 
-from .parameters import check_lstm_parameters
+from .parameters import check_lstm_parameters, lstm_sizes
 
 #: Our gate keys in PyTorch's order: input (= update) i, forget f, cell candidate g, output o.
 TORCH_GATE_ORDER = ("i", "f", "c", "o")
@@ -39,8 +39,7 @@ def to_torch_lstm(parameters, dtype=None):
     """
     import torch
 
-    n_a = np.shape(parameters["Wf"])[0] if "Wf" in parameters else 0
-    n_x = np.shape(parameters["Wf"])[1] - n_a if "Wf" in parameters else 0
+    n_a, n_x = lstm_sizes(parameters)
     p, _ = check_lstm_parameters(parameters, n_a, n_x)
     dtype = torch.float64 if dtype is None else dtype
     net = torch.nn.LSTM(input_size=n_x, hidden_size=n_a, num_layers=1, dtype=dtype)

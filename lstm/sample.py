@@ -13,7 +13,7 @@ import numpy as np
 
 from .activations import softmax
 from .cell import lstm_cell_forward
-from .parameters import LSTM_PARAMETER_KEYS, check_lstm_parameters, check_parameters
+from .parameters import check_lstm_parameters, check_parameters, lstm_sizes
 
 
 def next_distribution(logits, temperature=1.0):
@@ -65,8 +65,7 @@ def sample_indices(parameters, boundary, temperature=1.0, rng=None, max_length=5
     list of int
         The sampled indices, without the boundary symbols.
     """
-    Wf = check_parameters(parameters, LSTM_PARAMETER_KEYS)["Wf"]
-    n_a, n_x = Wf.shape[0], Wf.shape[1] - Wf.shape[0]  # Wf is (n_a, n_a + n_x)
+    n_a, n_x = lstm_sizes(parameters)
     p, n_y = check_lstm_parameters(parameters, n_a, n_x)
     if n_x != n_y:
         raise ValueError(f"a character model reads what it writes: n_x = {n_x} inputs must equal n_y = {n_y} "

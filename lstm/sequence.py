@@ -98,3 +98,33 @@ def lstm_backward(da, caches):
         da_prevt, dc_prevt = step["da_prev"], step["dc_prev"]
     return {"dx": dx, "da0": da_prevt, **gradients}
 
+
+
+def cache_nbytes(caches):
+    """The memory, in bytes, that the caches of :func:`lstm_forward` hold, each buffer counted once.
+
+    Counting ``nbytes`` item by item would count some memory twice: a⟨t⟩ is both ``a_next`` of step t and
+    ``a_prev`` of step t+1 (the same array), and each step's ``xt`` is a view of ``x``. A view's memory belongs
+    to the array at the end of its chain of ``.base``, so that is what is counted. The parameters dict, shared by
+    every step, is not counted.
+
+    Parameters
+    ----------
+    caches : tuple
+        ``(list_of_step_caches, x)`` as returned by :func:`lstm_forward`.
+
+    Returns
+    -------
+    int
+        Bytes of the distinct arrays the caches refer to.
+    """
+    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward", 10)
+
+    def owner(array):
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        return array
+
+    owners = {id(owner(item)): owner(item) for cache in step_caches for item in cache[:9]}  # item 9: parameters
+    owners[id(owner(x))] = owner(x)
+    return sum(array.nbytes for array in owners.values())

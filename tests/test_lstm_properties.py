@@ -98,12 +98,17 @@ def test_the_sequence_carries_state_from_step_to_step(rng):
         np.testing.assert_allclose(c[:, :, t], c_next, rtol=1e-14)
 
 
-@pytest.mark.parametrize("model", ["lstm", "rnn"])
+#: For each model: its random problem, its forward pass and its backward pass.
+MODELS = {
+    "lstm": (random_lstm_problem, lstm.lstm_forward, lstm.lstm_backward),
+    "rnn": (random_rnn_problem, lstm.rnn_forward, lstm.rnn_backward),
+}
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_each_batch_column_is_independent(rng, model):
     n_x, n_a, n_y, m, T_x = 3, 4, 2, 5, 4
-    make = random_lstm_problem if model == "lstm" else random_rnn_problem
-    forward = lstm.lstm_forward if model == "lstm" else lstm.rnn_forward
-    backward = lstm.lstm_backward if model == "lstm" else lstm.rnn_backward
+    make, forward, backward = MODELS[model]
     parameters, x, a0, da = make(rng, n_x, n_a, n_y, m, T_x)
     full = forward(x, a0, parameters)
     full_grads = backward(da, full[-1])
@@ -121,11 +126,9 @@ def test_each_batch_column_is_independent(rng, model):
         np.testing.assert_allclose(full_grads[key], total, rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.parametrize("model", ["lstm", "rnn"])
+@pytest.mark.parametrize("model", MODELS)
 def test_zero_upstream_gradient_gives_zero_gradients(rng, model):
-    make = random_lstm_problem if model == "lstm" else random_rnn_problem
-    forward = lstm.lstm_forward if model == "lstm" else lstm.rnn_forward
-    backward = lstm.lstm_backward if model == "lstm" else lstm.rnn_backward
+    make, forward, backward = MODELS[model]
     parameters, x, a0, da = make(rng, 3, 4, 2, 5, 4)
     grads = backward(np.zeros_like(da), forward(x, a0, parameters)[-1])
     for key, value in grads.items():
@@ -139,11 +142,9 @@ def test_cell_zero_upstream_gradient_gives_zero_gradients(rng):
         assert np.all(value == 0), key
 
 
-@pytest.mark.parametrize("model", ["lstm", "rnn"])
+@pytest.mark.parametrize("model", MODELS)
 def test_no_function_mutates_its_inputs(rng, model):
-    make = random_lstm_problem if model == "lstm" else random_rnn_problem
-    forward = lstm.lstm_forward if model == "lstm" else lstm.rnn_forward
-    backward = lstm.lstm_backward if model == "lstm" else lstm.rnn_backward
+    make, forward, backward = MODELS[model]
     parameters, x, a0, da = make(rng, 3, 4, 2, 5, 4)
     saved = copy.deepcopy((parameters, x, a0, da))
     outputs = forward(x, a0, parameters)
@@ -186,3 +187,25 @@ def test_a_cell_step_computed_by_hand():
     assert a_next[0, 0] == pytest.approx(o * np.tanh(c), rel=1e-14)
     assert c_next[0, 0] == pytest.approx(c, rel=1e-14)
     assert yt[0, 0] == 1.0  # a softmax over one class
+
+
+def test_cache_memory_counts_each_buffer_once(rng):
+    """a<t> is shared by steps t and t+1 and xt is a view of x: the held memory is 8 m (6 n_a T_x + 2 n_a + n_x T_x)
+    bytes (a_next, c_next and the four gates per step, a0 and c0 once, x once), counted here by hand."""
+    from lstm.sequence import cache_nbytes
+
+    n_x, n_a, n_y, m, T_x = 3, 5, 2, 4, 6
+    parameters, x, a0, _ = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x)
+    caches = lstm.lstm_forward(x, a0, parameters)[-1]
+    assert cache_nbytes(caches) == 8 * m * (6 * n_a * T_x + 2 * n_a + n_x * T_x)
+
+
+def test_sizes_are_read_from_the_forget_gate_weights(rng):
+    from lstm.parameters import lstm_sizes
+
+    parameters = random_lstm_problem(rng, 3, 5, 2, 4, 6)[0]
+    assert lstm_sizes(parameters) == (5, 3)
+    with pytest.raises(ValueError, match=r"parameters\['Wf'\] must have shape \(n_a, n_a \+ n_x\) with n_a >= 1"):
+        lstm_sizes({**parameters, "Wf": parameters["Wf"][:, :5]})
+    with pytest.raises(KeyError, match="missing 1 key: Wf"):
+        lstm_sizes({k: v for k, v in parameters.items() if k != "Wf"})
