@@ -151,4 +151,77 @@ def draw_lstm_cell(ax=None):
     return ax
 
 
-__all__ = ["COLOURS", "course_style", "draw_lstm_cell"]
+def _box_edge(centre, half_size, direction):
+    """Where the ray from a box's centre along ``direction`` leaves the box (``half_size``: half width, half height)."""
+    import numpy as np
+
+    with np.errstate(divide="ignore"):
+        scale = np.min(np.abs(half_size / direction))
+    return centre + scale * direction
+
+
+def draw_cell_graph(ax=None):
+    """Draw the computational graph of one LSTM step, which chapter 4 differentiates: a box per quantity
+    (the stacked input, the four pre-activations z, the gate values, c⟨t⟩, tanh(c⟨t⟩), a⟨t⟩ and the loss L) and an
+    arrow per dependency, following equations (1)-(6). Gradients travel against the arrows.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Where to draw. A new 10 x 4.6 inch figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on (their frame and ticks are switched off).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    gate_colour = {"f": COLOURS["forget"], "i": COLOURS["update"], "c": COLOURS["candidate"], "o": COLOURS["output"]}
+    nodes = {  # name: (x, y, label, colour)
+        "a_prev": (0.0, 3.4, r"$a^{\langle t-1\rangle}$", COLOURS["neutral"]),
+        "x": (0.0, 1.6, r"$x^{\langle t\rangle}$", COLOURS["neutral"]),
+        "concat": (1.6, 2.5, r"$[a^{\langle t-1\rangle}; x^{\langle t\rangle}]$", COLOURS["neutral"]),
+        "c_prev": (4.6, 5.4, r"$c^{\langle t-1\rangle}$", COLOURS["neutral"]),
+        "c": (7.6, 4.2, r"$c^{\langle t\rangle}$", COLOURS["lstm"]),
+        "tanh_c": (8.9, 2.6, r"$\tanh(c^{\langle t\rangle})$", COLOURS["lstm"]),
+        "a": (10.4, 1.0, r"$a^{\langle t\rangle}$", COLOURS["lstm"]),
+        "L": (12.0, 2.8, r"$L$", "#111111"),
+    }
+    gates = [("f", "z_f", r"\Gamma_f", r"\sigma"), ("i", "z_i", r"\Gamma_u", r"\sigma"),
+             ("c", "z_c", r"\tilde c", r"\tanh"), ("o", "z_o", r"\Gamma_o", r"\sigma")]
+    for row, (g, z, gate, func) in enumerate(gates):
+        y = 4.3 - 1.2 * row
+        nodes["z" + g] = (3.4, y, f"${z}$", gate_colour[g])
+        nodes["g" + g] = (5.4, y, f"${gate} = {func}({z})$", gate_colour[g])
+    edges = [("a_prev", "concat"), ("x", "concat")]
+    edges += [("concat", "z" + g) for g in "fico"] + [("z" + g, "g" + g) for g in "fico"]
+    edges += [("gf", "c"), ("gi", "c"), ("gc", "c"), ("c_prev", "c"), ("c", "tanh_c"), ("tanh_c", "a"), ("go", "a")]
+    edges += [("a", "L"), ("c", "L")]
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.6))
+    texts = {name: ax.text(x, y, label, ha="center", va="center", fontsize=12, zorder=3,
+                           bbox={"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": colour, "lw": 2})
+             for name, (x, y, label, colour) in nodes.items()}
+    ax.set_xlim(-0.6, 12.6)
+    ax.set_ylim(0.3, 6.0)
+    ax.figure.canvas.draw()  # so that every box knows its size
+    to_data = ax.transData.inverted()
+    half_sizes = {}
+    for name, text in texts.items():
+        corners = to_data.transform(text.get_bbox_patch().get_window_extent().get_points())
+        half_sizes[name] = (corners[1] - corners[0]) / 2 + 0.06
+    for source, target in edges:  # each arrow runs from the edge of one box to the edge of the other
+        start, end = np.array(nodes[source][:2]), np.array(nodes[target][:2])
+        ax.annotate("", xy=_box_edge(end, half_sizes[target], start - end),
+                    xytext=_box_edge(start, half_sizes[source], end - start),
+                    arrowprops={"arrowstyle": "-|>", "color": "#777777", "lw": 1.2, "shrinkA": 0, "shrinkB": 0})
+    ax.text(11.5, 1.5, r"$da_{\mathrm{next}}$", fontsize=11, color=COLOURS["lstm"])
+    ax.text(9.0, 4.0, r"$dc_{\mathrm{next}}$ (from step $t+1$)", fontsize=11, color=COLOURS["lstm"])
+    ax.axis("off")
+    return ax
+
+
+__all__ = ["COLOURS", "course_style", "draw_cell_graph", "draw_lstm_cell"]
