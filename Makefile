@@ -54,7 +54,7 @@ bench-results: $(STAMP)
 
 ## Regenerate the learner notebooks from the solved ones.
 exercises: $(STAMP)
-	$(BIN)/python -m lstm.grading.generate
+	$(BIN)/python -m grading.generate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

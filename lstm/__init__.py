@@ -1,8 +1,8 @@
 """LSTMs from scratch: the math of the course, in numpy.
 
-Every function here is one the chapters derive; ``import lstm`` loads only the math (course tooling such as
-grading lives in :mod:`lstm.grading` and is imported on demand). Training lives in :mod:`lstm.train`, the fused
-implementation in :mod:`lstm.fast`, the experiments of the training chapters in :mod:`lstm.experiments`.
+Every function here is one the chapters derive; ``import lstm`` loads only the math. Training lives in
+:mod:`lstm.train`, the fused implementation in :mod:`lstm.fast`, the experiments of the training chapters in
+:mod:`lstm.experiments`.
 
 Shapes: features first, then the batch, then time. ``x`` is (n_x, m, T_x), one step's input ``xt`` is (n_x, m),
 hidden and cell states are (n_a, m), predictions (n_y, m).

@@ -168,7 +168,7 @@ def probe(exercise, namespace, seed=12345):
     Exceptions are returned as their type name, so that an answer that raises differs from one that does not.
     """
     import lstm
-    from lstm.grading.cases import cell_cases, gru_cases, sequence_cases
+    from grading.cases import cell_cases, gru_cases, sequence_cases
 
     rng = np.random.default_rng(seed)
     results = []
@@ -221,7 +221,7 @@ def probe(exercise, namespace, seed=12345):
         run(f, lambda d: np.sum(np.tanh(d["W"] @ d["x"])), {"W": W, "x": x}, {"W": dz @ x.T, "x": 1.2 * W.T @ dz})
         run(f, lambda d: np.sum(np.tanh(d["W"] @ d["x"])), {"W": W, "x": x}, {"x": W.T @ dz})
     elif exercise == "cell_gradient_errors":
-        from lstm.grading.mistakes import cell_backward_with
+        from grading.mistakes import cell_backward_with
 
         for case, mistake in zip(cell_cases(seed)[:3], (None, "no-tanh-prime", "dc_prev-no-da-path"), strict=True):
             v = case.values

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from exercise_mistakes import MISTAKES, apply, run_in_process
 
-from lstm.grading.grader import grade_many, grade_notebook
-from lstm.grading.notebooks import (
+from grading.grader import grade_many, grade_notebook
+from grading.notebooks import (
     BEGIN,
     END,
     exercises_folder,
@@ -50,7 +50,7 @@ def test_learner_notebook_is_generated_from_the_solved_one(name):
     """A learner notebook that differs from what `make exercises` would write is out of date."""
     current = (exercises_folder() / f"{name}.ipynb").read_text(encoding="utf-8")
     assert current == generated_text(exercises_folder() / "solutions" / f"{name}.ipynb"), (
-        f"exercises/{name}.ipynb is out of date: run `make exercises` (python -m lstm.grading.generate)")
+        f"exercises/{name}.ipynb is out of date: run `make exercises` (python -m grading.generate)")
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -69,7 +69,7 @@ def test_solved_notebook_follows_the_conventions(name):
             "the exercise is named after the function the learner writes")
         assert exercise.check_indices, f"{exercise.name} has no check cell"
         calls = [notebook.cells[i].source for i in exercise.check_indices]
-        assert any(re.search(r"\bcheck_\w+\(", source) for source in calls), "a check cell calls lstm.grading"
+        assert any(re.search(r"\bcheck_\w+\(", source) for source in calls), "a check cell calls grading"
         for index in exercise.check_indices:
             cell = notebook.cells[index]
             assert cell.execution_count is not None and cell.outputs, "check cells are stored executed"

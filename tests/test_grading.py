@@ -17,9 +17,9 @@ from exercise_mistakes import _time_limit
 from mutation import mutants, probe, same_results
 
 import lstm
-from lstm.grading import checks, gru, mistakes
-from lstm.grading.cases import cell_cases, gru_cases, sequence_cases
-from lstm.grading.checks_gradient_checker import (
+from grading import checks, gru, mistakes
+from grading.cases import cell_cases, gru_cases, sequence_cases
+from grading.checks_gradient_checker import (
     NUMERICAL_GRADIENT_MISTAKES,
     RELATIVE_ERROR_MISTAKES,
     check_numerical_gradient,
@@ -27,16 +27,16 @@ from lstm.grading.checks_gradient_checker import (
     numerical_gradient_with,
     relative_error_with,
 )
-from lstm.grading.checks_gru import check_gru_cell_forward
-from lstm.grading.feedback import CheckFailed
-from lstm.grading.notebooks import exercises_folder, exercises_of, learner_notebook, strip_solution
+from grading.checks_gru import check_gru_cell_forward
+from grading.feedback import CheckFailed
+from grading.notebooks import exercises_folder, exercises_of, learner_notebook, strip_solution
 
 SOLUTIONS = exercises_folder() / "solutions"
 
 
 def test_import_lstm_does_not_import_the_grading_tools():
     code = ("import sys, lstm; "
-            "assert not [m for m in sys.modules if m.startswith('lstm.grading') or m == 'lstm.grade']")
+            "assert not [m for m in sys.modules if m.startswith('grading') or m == 'grading']")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -123,8 +123,8 @@ def test_every_known_mistake_is_named_by_its_check(check, make, key, hint):
 
 
 def test_checks_pass_the_reference_and_print_one_line(capsys):
-    from lstm.grading.checks_gradient_checker import check_gradient_check
-    from lstm.grading.checks_gru import check_gru_cell_backward
+    from grading.checks_gradient_checker import check_gradient_check
+    from grading.checks_gru import check_gru_cell_backward
 
     checks.check_softmax(lstm.softmax)
     checks.check_lstm_cell_forward(lstm.lstm_cell_forward)
@@ -245,7 +245,7 @@ def test_learner_notebook_keeps_ids_and_check_outputs():
 
 
 def test_generate_check_reports_a_stale_notebook(tmp_path):
-    from lstm.grading.generate import main
+    from grading.generate import main
 
     assert main(["--check"]) == 0
     assert main(["--out", str(tmp_path)]) == 0 and len(list(tmp_path.glob("*.ipynb"))) == 6
@@ -257,7 +257,7 @@ def test_generate_check_reports_a_stale_notebook(tmp_path):
 
 
 def _grade_cli(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "lstm.grade", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "grading", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -396,7 +396,7 @@ def test_class_grading_runs_in_parallel_and_an_endless_loop_does_not_hang_it(cla
 
 
 def test_the_total_time_limit_kills_an_endless_notebook(tmp_path):
-    from lstm.grading.grader import grade_notebook
+    from grading.grader import grade_notebook
 
     path = tmp_path / "endless.ipynb"
     path.write_text(_with_answer("01_cell_forward", "lstm_cell_forward", *ENDLESS), encoding="utf-8")
@@ -410,7 +410,7 @@ def test_the_total_time_limit_kills_an_endless_notebook(tmp_path):
 
 def test_grading_one_notebook_prints_the_table_and_json(tmp_path):
     env = {**os.environ}
-    result = subprocess.run([sys.executable, "-m", "lstm.grade", str(SOLUTIONS / "06_gru_cell.ipynb"), "--json",
+    result = subprocess.run([sys.executable, "-m", "grading", str(SOLUTIONS / "06_gru_cell.ipynb"), "--json",
                              str(tmp_path / "one.json")], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gru_cell_backward" in result.stdout and "6/6" in result.stdout

@@ -1,4 +1,4 @@
-"""Generate the learner's exercise notebooks from the solved ones: ``python -m lstm.grading.generate``.
+"""Generate the learner's exercise notebooks from the solved ones: ``python -m grading.generate``.
 
 ``exercises/solutions/NN_topic.ipynb`` is the source of truth; this writes ``exercises/NN_topic.ipynb`` with every
 solution replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``. With ``--check`` it writes nothing and
@@ -13,7 +13,7 @@ from .notebooks import exercises_folder, generated_text, solution_paths
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m lstm.grading.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grading.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date notebooks (exit 1 if any)")
     parser.add_argument("--solutions", type=Path, default=None, help="folder of solved notebooks "
                         "(default: exercises/solutions)")

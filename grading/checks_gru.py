@@ -1,6 +1,6 @@
 """The feedback functions of exercise set 6: a GRU cell, forward and backward.
 
-The forward pass is compared with the reference GRU of :mod:`lstm.grading.gru`. The backward pass is not compared
+The forward pass is compared with the reference GRU of :mod:`grading.gru`. The backward pass is not compared
 with any stored answer: it is checked against the slope that the learner's *own* forward pass measures, by centred
 finite differences, so what is graded is the learner's derivation.
 """

@@ -1,9 +1,9 @@
 """The feedback functions the exercise notebooks call after each answer (sets 1 to 4: the LSTM itself).
 
-Each ``check_<name>(function)`` runs the learner's ``function`` on every case of :mod:`lstm.grading.cases`, compares
+Each ``check_<name>(function)`` runs the learner's ``function`` on every case of :mod:`grading.cases`, compares
 everything it returns (values, shapes, dtypes, the cache item by item) with the :mod:`lstm` package, checks it did not
 modify its inputs, checks the backward passes against finite differences too, and prints one fixed line when all
-agree. On the first disagreement it raises ``AssertionError`` with a hint (see :mod:`lstm.grading.feedback`).
+agree. On the first disagreement it raises ``AssertionError`` with a hint (see :mod:`grading.feedback`).
 """
 
 import numpy as np

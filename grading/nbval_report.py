@@ -1,4 +1,4 @@
-"""A pytest plugin the grader loads into its nbval run (``-p lstm.grading.nbval_report``).
+"""A pytest plugin the grader loads into its nbval run (``-p grading.nbval_report``).
 
 It appends one JSON line per notebook cell to the file named by ``LSTM_GRADE_RESULTS``: the cell's number among the
 code cells, whether it passed, and for a failure nbval's reason and the kernel's traceback. Lines are flushed one by

@@ -23,7 +23,7 @@ METADATA_KEY = "lstm_exercises"
 
 def repository_root():
     """The folder that holds ``lstm/`` and ``exercises/`` (the package is installed in editable mode)."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]
 
 
 def exercises_folder():

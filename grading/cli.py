@@ -1,10 +1,10 @@
-"""``lstm-grade``: grade exercise notebooks (``python -m lstm.grade`` works too).
+"""``lstm-grade``: grade exercise notebooks (``python -m grading`` works too).
 
     lstm-grade exercises/01_cell_forward.ipynb               one notebook: a score table; exit 0 when all passed
     lstm-grade submissions/ -j 4 --out grades/               a class: grades.csv, grades.json, mistakes.csv
 
 Grading RUNS the notebook's code with your permissions. Grade notebooks you did not write in a sandbox, a
-container or as a throwaway user. The work is done by :mod:`lstm.grading.grader`.
+container or as a throwaway user. The work is done by :mod:`grading.grader`.
 """
 
 import argparse
@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument("-q", "--quiet", action="store_true", help="print no table")
     args = parser.parse_args(argv)
 
-    from lstm.grading import grader  # imported here so that `lstm-grade --help` is instant
+    from grading import grader  # imported here so that `lstm-grade --help` is instant
 
     try:
         expected = grader.resolve_set(args.expected_set, args.exercises) if args.expected_set else None

@@ -1,7 +1,7 @@
 """Course tooling: the feedback checks the exercise notebooks call, the grader and the generator of learner notebooks.
 
 Not imported by ``import lstm``: the math package stays the one a learner reads. The notebooks import the checks
-from here, for example ``from lstm.grading import check_lstm_cell_forward``.
+from here, for example ``from grading import check_lstm_cell_forward``.
 """
 
 from .checks import (

@@ -2,7 +2,7 @@
 
 A check runs the learner's function on many random cases and compares everything it returns with the reference
 package. When something differs it looks for the *likely mistake*: it runs deliberately mistaken versions of the
-reference (see :mod:`lstm.grading.mistakes`) on the same case, and when one of them reproduces the learner's output
+reference (see :mod:`grading.mistakes`) on the same case, and when one of them reproduces the learner's output
 exactly, the hint names that mistake. Otherwise the hint says which output is wrong, where, and by how much.
 
 Every failure is an ``AssertionError`` with a one-line message ``"<function>: <hint>"``, so that a notebook shows it

@@ -180,7 +180,7 @@ def run_nbval(notebook, workdir, cell_timeout, total_timeout):
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     results = workdir / "results.jsonl"
     command = [sys.executable, "-m", "pytest", str(path), "--nbval", "--nbval-current-env",
-               f"--nbval-cell-timeout={cell_timeout}", "-p", "lstm.grading.nbval_report", "-p", "no:cacheprovider",
+               f"--nbval-cell-timeout={cell_timeout}", "-p", "grading.nbval_report", "-p", "no:cacheprovider",
                "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "-q", "--color=no",
                "-W", "ignore::DeprecationWarning"]
     env = {**os.environ, "LSTM_GRADE_RESULTS": str(results), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
