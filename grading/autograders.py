@@ -24,8 +24,8 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +45,10 @@ SUBMIT_ONE = "Submit exactly one file: the exercise notebook (.ipynb) with your 
 
 class NotGraded(Exception):
     """A submission that ``lstm-grade`` did not grade; the message is one line, for the student."""
+
+
+class ConfigurationError(Exception):
+    """The autograder itself is set up wrong (no released notebooks, an unknown set); one line, for the instructor."""
 
 
 # --- running lstm-grade -------------------------------------------------------------------------------------------
@@ -120,14 +124,14 @@ def released_exercises(exercises=None, sets=None):
     """``{set name: [(exercise name, points)]}`` of the released notebooks, for the given sets (default: all)."""
     paths = released_notebooks(exercises)
     if not paths:
-        raise SystemExit(f"no released exercise notebooks (NN_*.ipynb) in {exercises or 'exercises/'}")
+        raise ConfigurationError(f"no released exercise notebooks (NN_*.ipynb) in {exercises or 'exercises/'}")
     chosen = list(paths)
     if sets:
         chosen = []
         for name in sets:
             full = normalise_set(name, paths)
             if full is None:
-                raise SystemExit(f"no exercise set {name!r}; the sets are {', '.join(paths)}")
+                raise ConfigurationError(f"no exercise set {name!r}; the sets are {', '.join(paths)}")
             chosen.append(full)
     return {name: [(e.name, e.points) for e in exercises_of(nbformat.read(paths[name], as_version=4))]
             for name in chosen}
@@ -142,12 +146,13 @@ def gradescope_test(set_name, exercise, score, max_score, passed, output, visibi
             "visibility": visibility}
 
 
-def gradescope_results(report=None, error=None, expected=None, visibility="visible", execution_time=0):
+def gradescope_results(report=None, error=None, expected=None, visibility="visible", execution_time=0,
+                       advice=SUBMIT_ONE):
     """The ``results.json`` document for one submission.
 
     ``report`` is lstm-grade's JSON report of that one notebook; ``error`` a reason it was not graded instead.
     ``expected`` (``{set: [(exercise, points)]}``) lists the exercises an ungraded submission scores 0 on, so
-    that the student sees what the assignment is worth.
+    that the student sees what the assignment is worth; ``advice`` follows the reason in the message.
     """
     notebook = None
     if error is None:
@@ -176,7 +181,7 @@ def gradescope_results(report=None, error=None, expected=None, visibility="visib
                 tests.append(gradescope_test(set_name, name, 0, points, False, "Not graded: see the message above.",
                                              visibility))
         score = 0
-        output = f"Your submission could not be graded: {error.rstrip('.')}. {SUBMIT_ONE}"
+        output = f"Your submission could not be graded: {error.rstrip('.')}. {advice}".rstrip()
     return {"score": score, "execution_time": int(round(execution_time)), "output": output, "output_format": "text",
             "visibility": visibility, "stdout_visibility": "hidden", "tests": tests}
 
@@ -244,8 +249,13 @@ def grade_for_gradescope(submission, exercises=None, expected_set=None, cell_tim
                          run_as=None, visibility="visible"):
     """Grade the one notebook in the folder ``submission``; return the ``results.json`` document."""
     started = time.monotonic()
-    expected = released_exercises(exercises, [expected_set]) if expected_set else None
-    report, error = None, None
+    report, error, expected = None, None, None
+    try:
+        expected = released_exercises(exercises, [expected_set]) if expected_set else None
+    except ConfigurationError as problem:
+        print(f"the autograder is set up wrong: {problem}", flush=True)
+        return gradescope_results(error="the autograder is set up wrong (your instructor has the details)",
+                                  visibility=visibility, advice="")
     try:
         submission = Path(submission)
         if not submission.is_dir():
@@ -269,7 +279,7 @@ def grade_for_gradescope(submission, exercises=None, expected_set=None, cell_tim
         print("lstm-grade's report did not convert:", "; ".join(problems), flush=True)
         results = gradescope_results(error="the grader's report was malformed (your instructor has the details)",
                                      expected=expected, visibility=visibility,
-                                     execution_time=time.monotonic() - started)
+                                     execution_time=time.monotonic() - started, advice="")
     return results
 
 
@@ -311,6 +321,9 @@ def classroom_grade(paths, out=CLASSROOM_GRADES, exercises=None, cell_timeout=60
 def classroom_check(set_name, exercise, grades=CLASSROOM_GRADES, exercises=None):
     """Print one exercise's verdict from the report of ``classroom grade``; return 0 when it passed, else 1."""
     full = normalise_set(set_name, released_exercises(exercises))
+    if full is None:
+        print(f"failed: {exercise}: the course has no exercise set {set_name!r}")
+        return 1
     try:
         report = json.loads(Path(grades).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
@@ -478,7 +491,14 @@ def main(argv=None):
     workflow.add_argument("--exercises", help="folder of the released learner notebooks")
     workflow.add_argument("--python", default="3.11", help="the Python version to grade with (default 3.11)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigurationError as problem:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return 2
 
+
+def _run(args):
     if args.service == "gradescope":
         results = grade_for_gradescope(args.submission, args.exercises, args.expected_set, args.cell_timeout,
                                        args.timeout, args.run_as, args.visibility)
@@ -498,5 +518,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     sys.exit(main())
