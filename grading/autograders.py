@@ -88,6 +88,9 @@ def run_lstm_grade(notebooks, **options):
     Options are those of :func:`grade_command`, and ``timeout`` (seconds for the whole run, default: none).
     """
     timeout = options.pop("timeout", None)
+    notebooks = [Path(path).resolve() for path in notebooks]  # lstm-grade runs in a folder of its own
+    if options.get("exercises"):
+        options["exercises"] = Path(options["exercises"]).resolve()
     with tempfile.TemporaryDirectory(prefix="lstm-autograder-") as workdir:
         if options.get("run_as"):  # a copy the other user can read, in a folder it may work in
             os.chmod(workdir, 0o755)
