@@ -2,6 +2,7 @@
 
     python -m grading.autograders gradescope --submission /autograder/submission \\
         --results /autograder/results/results.json [--exercises DIR] [--set 01]
+    python -m grading.autograders gradescope-zip --set 01 (--course-repo URL --ref COMMIT | --include-course)
     python -m grading.autograders classroom grade [--exercises DIR] [--out .lstm-grades.json] [PATH ...]
     python -m grading.autograders classroom check --set 01 --exercise lstm_cell_forward [--grades FILE]
     python -m grading.autograders classroom workflow --course-repo OWNER/REPO --ref COMMIT [--set 01 ...]
@@ -22,11 +23,13 @@ is graded exactly as an instructor grades it by hand. The files an instructor up
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -450,6 +453,62 @@ def templates_folder():
     return Path(__file__).resolve().parent / "templates"
 
 
+#: The course checkout this package belongs to (installed in editable mode, as the guide's commands do).
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the Gradescope zip --------------------------------------------------------------------------------------------
+
+
+def _set_variable(script, name, value):
+    """``script`` with its line ``NAME="..."`` (or ``NAME="${NAME-...}"``) giving ``value`` instead."""
+    pattern = re.compile(rf'^{name}="(\$\{{{name}-)?[^"}}]*(\}})?"$', re.MULTILINE)
+    match = pattern.search(script)
+    if match is None:
+        raise ConfigurationError(f"the template has no line {name}=\"...\"")
+    line = f'{name}="${{{name}-{value}}}"' if match.group(1) else f'{name}="{value}"'
+    return script[:match.start()] + line + script[match.end():]
+
+
+def course_files(root=None):
+    """The files of the course checkout that git tracks (what a copied checkout needs), relative to its root."""
+    root = Path(root) if root else REPOSITORY_ROOT
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        raise ConfigurationError(f"{root} is not a git checkout: give --course-repo and --ref instead") from None
+    return [name for name in listed.decode().split("\0") if name and (root / name).is_file()]
+
+
+def gradescope_zip(out, expected_set, course_repo=None, ref=None, include_course=False, exercises=None):
+    """Write the zip an instructor uploads to Gradescope: setup.sh and run_autograder filled in for one exercise
+    set, and either a pinned repository and commit or a copy of this checkout (in ``course/``)."""
+    full = list(released_exercises(exercises, [expected_set]))[0]
+    folder = templates_folder() / "gradescope"
+    setup = (folder / "setup.sh").read_text(encoding="utf-8")
+    run = _set_variable((folder / "run_autograder").read_text(encoding="utf-8"), "EXERCISE_SET", full)
+    if include_course:
+        files = course_files()
+    elif course_repo and ref:
+        if not re.fullmatch(r"[0-9a-f]{40}", ref):
+            raise ConfigurationError(f"--ref {ref!r} is not a full commit SHA: pin a commit (git rev-parse HEAD)")
+        setup = _set_variable(_set_variable(setup, "COURSE_REPO", course_repo), "COURSE_COMMIT", ref)
+        files = []
+    else:
+        raise ConfigurationError("give --course-repo and --ref (a commit), or --include-course")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in (("setup.sh", setup), ("run_autograder", run)):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100755 << 16  # executable: Gradescope runs both directly
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+        for name in files:
+            archive.write(REPOSITORY_ROOT / name, f"course/{name}")
+    return out
+
+
 # --- command line -------------------------------------------------------------------------------------------------
 
 
@@ -471,6 +530,15 @@ def main(argv=None):
     gradescope.add_argument("--visibility", choices=GRADESCOPE_VISIBILITIES, default="visible",
                             help="when students see the results (default visible)")
     gradescope.add_argument("--run-as", metavar="USER", help="run the student's code as USER (with runuser)")
+
+    archive = commands.add_parser("gradescope-zip", help="write the autograder zip to upload to Gradescope")
+    archive.add_argument("--set", dest="expected_set", required=True, help="the assignment's exercise set (01 ...)")
+    archive.add_argument("--out", default="autograder.zip", help="the zip to write (default autograder.zip)")
+    archive.add_argument("--course-repo", help="the git URL of your course repository")
+    archive.add_argument("--ref", help="the commit of it to grade with (a full SHA)")
+    archive.add_argument("--include-course", action="store_true", help="put a copy of this checkout in the zip "
+                         "instead")
+    archive.add_argument("--exercises", help="folder of the released learner notebooks")
 
     classroom = commands.add_parser("classroom", help="GitHub Classroom: grade, check one exercise, or write the "
                                     "workflow")
@@ -509,6 +577,11 @@ def _run(args):
         print(results["output"])
         for test in results["tests"]:
             print(f"  {test['name']}: {test['score']:g}/{test['max_score']:g} {test['status']}: {test['output']}")
+        return 0
+    if args.service == "gradescope-zip":
+        out = gradescope_zip(args.out, args.expected_set, args.course_repo, args.ref, args.include_course,
+                             args.exercises)
+        print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
         return 0
     if args.step == "grade":
         classroom_grade(args.paths, args.out, args.exercises, args.cell_timeout)

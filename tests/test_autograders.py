@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -401,3 +402,63 @@ def test_classroom_grade_with_no_notebook_writes_a_report_that_fails_every_check
     check = subprocess.run([sys.executable, "-m", "grading.autograders", "classroom", "check", "--set", "01",
                             "--exercise", "softmax"], cwd=tmp_path, capture_output=True, text=True, env=environment())
     assert check.returncode == 1 and "not graded: no Jupyter notebook" in check.stdout
+
+
+# --- the zip uploaded to Gradescope -------------------------------------------------------------------------------
+
+
+def make_zip(tmp_path, *options):
+    out = tmp_path / "autograder.zip"
+    completed = subprocess.run([sys.executable, "-m", "grading.autograders", "gradescope-zip", "--out", str(out),
+                                *options], capture_output=True, text=True, env=environment())
+    return out, completed
+
+
+def test_the_gradescope_zip_pins_the_course_and_its_run_autograder_works(tmp_path):
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    out, completed = make_zip(tmp_path, "--set", "2", "--course-repo", "https://example.org/me/course.git",
+                              "--ref", commit)
+    assert completed.returncode == 0, completed.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["run_autograder", "setup.sh"]  # at the root, as Gradescope wants
+        for info in archive.infolist():
+            assert (info.external_attr >> 16) & 0o111, f"{info.filename} is not executable"
+        archive.extractall(tmp_path / "source")
+    setup = (tmp_path / "source" / "setup.sh").read_text(encoding="utf-8")
+    assert 'COURSE_REPO="https://example.org/me/course.git"' in setup and f'COURSE_COMMIT="{commit}"' in setup
+    run = tmp_path / "source" / "run_autograder"
+    assert 'EXERCISE_SET="${EXERCISE_SET-02_sequence_forward}"' in run.read_text(encoding="utf-8")
+    # the extracted script, unchanged but for the paths, on a submission of two notebooks: set 02's tests at 0
+    root = autograder_root(tmp_path / "autograder", ("a.ipynb", "{}"), ("b.ipynb", "{}"))
+    env = {**environment(), "AUTOGRADER_ROOT": str(root), "LSTM_COURSE_DIR": str(REPOSITORY),
+           "LSTM_COURSE_PYTHON": sys.executable, "LSTM_GRADER_USER": ""}
+    env.pop("EXERCISE_SET", None)
+    subprocess.run(["bash", str(run)], env=env, cwd=root, capture_output=True, check=True, timeout=120)
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert_valid(results)
+    assert "2 notebooks in your submission" in results["output"]
+    assert [t["name"] for t in results["tests"]] == ["02_sequence_forward: lstm_forward"]
+
+
+def test_the_gradescope_zip_can_carry_a_copy_of_the_course(tmp_path):
+    out, completed = make_zip(tmp_path, "--set", "01", "--include-course")
+    if not (REPOSITORY / ".git").exists():
+        assert completed.returncode == 2 and "not a git checkout" in completed.stderr
+        return
+    assert completed.returncode == 0, completed.stderr
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+    for needed in ("setup.sh", "run_autograder", "course/pyproject.toml", "course/grading/autograders.py",
+                   "course/grading/cli.py", "course/lstm/__init__.py", "course/exercises/01_cell_forward.ipynb"):
+        assert needed in names, needed
+    assert not any(name.startswith(("course/.venv/", "course/.git/", "course/_build/")) for name in names)
+
+
+def test_the_gradescope_zip_refuses_an_unpinned_course(tmp_path):
+    for options, words in ((["--set", "01", "--course-repo", "https://example.org/c.git", "--ref", "main"],
+                            "not a full commit SHA"),
+                           (["--set", "01"], "give --course-repo and --ref"),
+                           (["--set", "7", "--include-course"], "no exercise set '7'")):
+        out, completed = make_zip(tmp_path, *options)
+        assert completed.returncode == 2 and words in completed.stderr, completed.stderr
+        assert not out.exists()
