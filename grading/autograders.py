@@ -6,6 +6,7 @@
     python -m grading.autograders classroom grade [--exercises DIR] [--out .lstm-grades.json] [PATH ...]
     python -m grading.autograders classroom check --set 01 --exercise lstm_cell_forward [--grades FILE]
     python -m grading.autograders classroom workflow --course-repo OWNER/REPO --ref COMMIT [--set 01 ...]
+    python -m grading.autograders classroom template --out DIR --course-repo OWNER/REPO --ref COMMIT [--set 01 ...]
 
 Both run ``lstm-grade`` (``python -m grading``) in a subprocess and read its ``--json`` report, so that a submission
 is graded exactly as an instructor grades it by hand. The files an instructor uploads or copies are in
@@ -444,6 +445,21 @@ def classroom_workflow(course_repo, ref, expected=None, exercises=None, python_v
     return "\n".join(lines) + "\n"
 
 
+def classroom_template(out, course_repo, ref, sets=None, exercises=None):
+    """Fill ``out`` with an assignment's template repository: the released notebooks of ``sets`` and the workflow."""
+    if not re.fullmatch(r"[0-9a-f]{40}", ref):
+        raise ConfigurationError(f"--ref {ref!r} is not a full commit SHA: pin a commit (git rev-parse HEAD)")
+    expected = released_exercises(exercises, sets)
+    out = Path(out)
+    workflow = out / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(classroom_workflow(course_repo, ref, expected), encoding="utf-8")
+    paths = released_notebooks(exercises)
+    for name in expected:
+        shutil.copyfile(paths[name], out / paths[name].name)
+    return out
+
+
 #: The values the workflow template in grading/templates/classroom/ is written with: the instructor replaces them.
 TEMPLATE_COURSE_REPO = "YOUR-ACCOUNT/lstm-from-scratch"
 TEMPLATE_REF = "REPLACE-WITH-THE-COMMIT-TO-GRADE-WITH"
@@ -561,6 +577,14 @@ def main(argv=None):
                           "default: all)")
     workflow.add_argument("--exercises", help="folder of the released learner notebooks")
     workflow.add_argument("--python", default="3.11", help="the Python version to grade with (default 3.11)")
+    template = steps.add_parser("template", help="write an assignment's template repository: the released "
+                                "notebooks and the workflow")
+    template.add_argument("--out", required=True, type=Path, help="the folder to fill")
+    template.add_argument("--course-repo", required=True, help="owner/name of your course repository on GitHub")
+    template.add_argument("--ref", required=True, help="the commit of it to grade with (a full SHA)")
+    template.add_argument("--set", dest="sets", action="append", help="an exercise set of the assignment "
+                          "(repeat; default: all)")
+    template.add_argument("--exercises", help="folder of the released learner notebooks")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -585,6 +609,10 @@ def _run(args):
         return 0
     if args.step == "grade":
         classroom_grade(args.paths, args.out, args.exercises, args.cell_timeout)
+        return 0
+    if args.step == "template":
+        out = classroom_template(args.out, args.course_repo, args.ref, args.sets, args.exercises)
+        print(f"wrote {out}: push it as the assignment's template repository")
         return 0
     if args.step == "check":
         return classroom_check(args.set_name, args.exercise, args.grades, args.exercises)

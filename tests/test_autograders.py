@@ -462,3 +462,19 @@ def test_the_gradescope_zip_refuses_an_unpinned_course(tmp_path):
         out, completed = make_zip(tmp_path, *options)
         assert completed.returncode == 2 and words in completed.stderr, completed.stderr
         assert not out.exists()
+
+
+def test_classroom_template_holds_the_released_notebooks_and_a_pinned_workflow(tmp_path):
+    commit = "89abcdef0123456789abcdef0123456789abcdef"
+    command = [sys.executable, "-m", "grading.autograders", "classroom", "template", "--out", str(tmp_path / "t"),
+               "--course-repo", "me/course", "--ref", commit, "--set", "01", "--set", "06"]
+    subprocess.run(command, check=True, capture_output=True, env=environment())
+    files = sorted(str(p.relative_to(tmp_path / "t")) for p in (tmp_path / "t").rglob("*") if p.is_file())
+    assert files == [".github/workflows/classroom.yml", "01_cell_forward.ipynb", "06_gru_cell.ipynb"]
+    for name in ("01_cell_forward.ipynb", "06_gru_cell.ipynb"):
+        assert (tmp_path / "t" / name).read_bytes() == (exercises_folder() / name).read_bytes()
+    expected = autograders.released_exercises(None, ["01", "06"])
+    written = (tmp_path / "t" / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8")
+    assert written == autograders.classroom_workflow("me/course", commit, expected)
+    unpinned = subprocess.run([*command[:-4], "--ref", "main"], capture_output=True, text=True, env=environment())
+    assert unpinned.returncode == 2 and "not a full commit SHA" in unpinned.stderr
