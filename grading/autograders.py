@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -108,23 +109,45 @@ def run_lstm_grade(notebooks, **options):
             notebooks = copies
         command = grade_command(notebooks, **options)
         print("running:", " ".join(command), flush=True)  # the instructor's log (Gradescope's stdout, Actions log)
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir)
-        except subprocess.TimeoutExpired:
-            raise NotGraded(f"grading took longer than {timeout:g} s in all") from None
-        except OSError as error:
-            raise NotGraded(f"the grader could not start ({error.strerror or error})") from None
-    if result.stderr.strip():
-        print(result.stderr.rstrip(), flush=True)
+        returncode, stdout, stderr = _run_to_files(command, workdir, timeout)
+    if stderr.strip():
+        print(stderr.rstrip(), flush=True)
+    if returncode not in (0, 1, 2):  # killed, or crashed: whatever it printed is not a report
+        raise NotGraded(f"the grader stopped unexpectedly (exit status {returncode})")
     try:
-        report = json.loads(result.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError:
-        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"lstm-grade stopped with exit status {result.returncode} and no report"
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"lstm-grade stopped with exit status {returncode} and no report"
         raise NotGraded(reason.removeprefix("lstm-grade: ")) from None
     if not isinstance(report, dict) or not isinstance(report.get("notebooks"), list):
         raise NotGraded("lstm-grade's report has no list of notebooks")
     return report
+
+
+def _run_to_files(command, workdir, timeout):
+    """Run ``command``; return its exit status, standard output and standard error.
+
+    The outputs go to unnamed files that only this process's user may open, not to pipes: a process the student's
+    code leaves behind, running as another user, can then neither reopen them (through ``/proc``) nor keep them
+    open to append to the report after the grader has written it.
+    """
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
+        try:
+            process = subprocess.Popen(command, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                       start_new_session=True)
+        except OSError as error:
+            raise NotGraded(f"the grader could not start ({error.strerror or error})") from None
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise NotGraded(f"grading took longer than {timeout:g} s in all") from None
+        out.seek(0)
+        err.seek(0)
+        return returncode, out.read(), err.read()
 
 
 def released_exercises(exercises=None, sets=None):

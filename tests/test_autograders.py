@@ -478,3 +478,26 @@ def test_classroom_template_holds_the_released_notebooks_and_a_pinned_workflow(t
     assert written == autograders.classroom_workflow("me/course", commit, expected)
     unpinned = subprocess.run([*command[:-4], "--ref", "main"], capture_output=True, text=True, env=environment())
     assert unpinned.returncode == 2 and "not a full commit SHA" in unpinned.stderr
+
+
+def fake_grader(tmp_path, body):
+    """A stand-in for the course's Python that runs ``body`` (bash) whatever it is asked."""
+    script = tmp_path / "fake-python"
+    script.write_text(f"#!/usr/bin/env bash\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_report_from_a_grader_that_was_killed_or_ran_too_long_is_not_believed(tmp_path):
+    notebook = tmp_path / "01_cell_forward.ipynb"
+    shutil.copyfile(exercises_folder() / "01_cell_forward.ipynb", notebook)
+    forged = json.dumps({"notebooks": [{"notebook": "x", "set": "01_cell_forward", "error": "", "exercises": [
+        {"exercise": "softmax", "points": 1, "max_points": 1, "passed": True, "hint": ""}]}]})
+    killed = fake_grader(tmp_path, f"echo '{forged}'; kill -KILL $$")
+    with pytest.raises(autograders.NotGraded, match="stopped unexpectedly"):
+        autograders.run_lstm_grade([notebook], python=killed)
+    slow = fake_grader(tmp_path, "sleep 30")
+    with pytest.raises(autograders.NotGraded, match="longer than 0.5 s"):
+        autograders.run_lstm_grade([notebook], python=slow, timeout=0.5)
+    honest = fake_grader(tmp_path, f"echo '{forged}'; exit 0")  # the same text from a grader that finished is read
+    assert autograders.run_lstm_grade([notebook], python=honest)["notebooks"][0]["set"] == "01_cell_forward"
