@@ -276,8 +276,11 @@ def gradescope_problems(results):
 
 
 def grade_for_gradescope(submission, exercises=None, expected_set=None, cell_timeout=60, timeout=None,
-                         run_as=None, visibility="visible"):
-    """Grade the one notebook in the folder ``submission``; return the ``results.json`` document."""
+                         run_as=None, visibility="visible", python=None):
+    """Grade the one notebook in the folder ``submission``; return the ``results.json`` document.
+
+    ``python`` is the interpreter that runs ``lstm-grade`` (default: this one).
+    """
     started = time.monotonic()
     report, error, expected = None, None, None
     try:
@@ -300,17 +303,32 @@ def grade_for_gradescope(submission, exercises=None, expected_set=None, cell_tim
             names = ", ".join(str(p.relative_to(submission)) for p in notebooks)
             raise NotGraded(f"{len(notebooks)} notebooks in your submission ({names}); the grader takes exactly one")
         report = run_lstm_grade(notebooks, exercises=exercises, expected_set=expected_set, cell_timeout=cell_timeout,
-                                timeout=timeout, run_as=run_as)
+                                timeout=timeout, run_as=run_as, python=python)
     except NotGraded as reason:
         error = str(reason)
-    results = gradescope_results(report, error, expected, visibility, time.monotonic() - started)
-    problems = gradescope_problems(results)
+    try:
+        results = gradescope_results(report, error, expected, visibility, time.monotonic() - started)
+        problems = gradescope_problems(results) + _unlike_the_released(results, error, exercises)
+    except (KeyError, TypeError, AttributeError, ValueError, ConfigurationError) as problem:
+        problems = [f"{type(problem).__name__}: {problem}"]
     if problems:  # never hand Gradescope a file it rejects: a 0 that says why, and the details in the log
         print("lstm-grade's report did not convert:", "; ".join(problems), flush=True)
         results = gradescope_results(error="the grader's report was malformed (your instructor has the details)",
                                      expected=expected, visibility=visibility,
                                      execution_time=time.monotonic() - started, advice="")
     return results
+
+
+def _unlike_the_released(results, error, exercises):
+    """How a graded submission's tests differ from its set's exercises and points (none when they agree)."""
+    if error is not None or not results["tests"]:
+        return [] if error is not None else ["lstm-grade's report lists no exercise"]
+    set_name = results["tests"][0]["name"].split(": ")[0]
+    released = released_exercises(exercises, [set_name])[set_name]
+    tests = [(test["name"], test["max_score"]) for test in results["tests"]]
+    if tests != [(f"{set_name}: {name}", points) for name, points in released]:
+        return [f"the report's exercises and points {tests} are not those of the released set {released}"]
+    return []
 
 
 def write_json(document, path):

@@ -501,3 +501,20 @@ def test_a_report_from_a_grader_that_was_killed_or_ran_too_long_is_not_believed(
         autograders.run_lstm_grade([notebook], python=slow, timeout=0.5)
     honest = fake_grader(tmp_path, f"echo '{forged}'; exit 0")  # the same text from a grader that finished is read
     assert autograders.run_lstm_grade([notebook], python=honest)["notebooks"][0]["set"] == "01_cell_forward"
+
+
+@pytest.mark.parametrize("exercises", [
+    [{"exercise": "softmax", "points": 1, "max_points": 1, "passed": True}],  # lstm_cell_forward left out
+    [{"exercise": "softmax", "points": 9, "max_points": 9, "passed": True},
+     {"exercise": "lstm_cell_forward", "points": 3, "max_points": 3, "passed": True}],  # not the notebook's points
+    [{"exercise": "softmax", "score": 1}],  # fields this converter does not know
+    "everything",
+])
+def test_a_report_unlike_the_released_set_gives_zero_not_a_crash(tmp_path, exercises):
+    report = json.dumps({"notebooks": [{"notebook": "x", "set": "01_cell_forward", "error": "",
+                                        "exercises": exercises}]})
+    grader = fake_grader(tmp_path, f"echo '{report}'")
+    root = autograder_root(tmp_path / "root", ("01_cell_forward.ipynb", exercises_folder() / "01_cell_forward.ipynb"))
+    results = autograders.grade_for_gradescope(root / "submission", exercises_folder(), "01", python=grader)
+    assert_valid(results)
+    assert results["score"] == 0 and "report was malformed" in results["output"]
