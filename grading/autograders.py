@@ -72,10 +72,12 @@ def find_notebooks(folder):
     return found
 
 
-def grade_command(notebooks, exercises=None, expected_set=None, cell_timeout=60, run_as=None, python=None):
+def grade_command(notebooks, exercises=None, expected_set=None, cell_timeout=60, run_as=None, python=None, jobs=1):
     """The ``lstm-grade`` command line that prints its JSON report, and only it, on standard output."""
     command = [python or sys.executable, "-m", "grading", *map(str, notebooks), "--json", "-", "-q",
                "--cell-timeout", f"{cell_timeout:g}"]
+    if jobs > 1:
+        command += ["--jobs", str(jobs)]
     if exercises:
         command += ["--exercises", str(exercises)]
     if expected_set:
@@ -343,7 +345,7 @@ def write_json(document, path):
 CLASSROOM_GRADES = ".lstm-grades.json"
 
 
-def classroom_grade(paths, out=CLASSROOM_GRADES, exercises=None, cell_timeout=60):
+def classroom_grade(paths, out=CLASSROOM_GRADES, exercises=None, cell_timeout=60, jobs=2):
     """Grade every notebook found under ``paths`` once; write lstm-grade's report (or the reason there is none)."""
     notebooks = []
     for path in map(Path, paths):
@@ -351,7 +353,7 @@ def classroom_grade(paths, out=CLASSROOM_GRADES, exercises=None, cell_timeout=60
     try:
         if not notebooks:
             raise NotGraded("no Jupyter notebook (.ipynb) in the repository")
-        report = run_lstm_grade(notebooks, exercises=exercises, cell_timeout=cell_timeout)
+        report = run_lstm_grade(notebooks, exercises=exercises, cell_timeout=cell_timeout, jobs=jobs)
     except NotGraded as reason:
         report = {"notebooks": [], "error": str(reason)}
     write_json(report, out)
@@ -368,7 +370,7 @@ def classroom_grade(paths, out=CLASSROOM_GRADES, exercises=None, cell_timeout=60
 
 def classroom_check(set_name, exercise, grades=CLASSROOM_GRADES, exercises=None):
     """Print one exercise's verdict from the report of ``classroom grade``; return 0 when it passed, else 1."""
-    full = normalise_set(set_name, released_exercises(exercises))
+    full = normalise_set(set_name, released_notebooks(exercises))
     if full is None:
         print(f"failed: {exercise}: the course has no exercise set {set_name!r}")
         return 1
@@ -605,6 +607,7 @@ def main(argv=None):
     grade.add_argument("--out", default=CLASSROOM_GRADES, help=f"report to write (default {CLASSROOM_GRADES})")
     grade.add_argument("--exercises", help="folder of the released learner notebooks")
     grade.add_argument("--cell-timeout", type=float, default=60, help="seconds one cell may run (default 60)")
+    grade.add_argument("-j", "--jobs", type=int, default=2, help="notebooks graded at the same time (default 2)")
     check = steps.add_parser("check", help="one exercise's verdict; exit status 0 when it passed")
     check.add_argument("--set", dest="set_name", required=True, help="the exercise set (01 or 01_cell_forward)")
     check.add_argument("--exercise", required=True, help="the exercise (the function's name)")
@@ -649,7 +652,7 @@ def _run(args):
         print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
         return 0
     if args.step == "grade":
-        classroom_grade(args.paths, args.out, args.exercises, args.cell_timeout)
+        classroom_grade(args.paths, args.out, args.exercises, args.cell_timeout, args.jobs)
         return 0
     if args.step == "template":
         out = classroom_template(args.out, args.course_repo, args.ref, args.sets, args.exercises)

@@ -357,9 +357,12 @@ def test_the_workflow_commands_give_points_where_the_grader_does(classroom_repos
     _, graders = grading_steps(workflow())
     points = released_points()
     earned = {}
-    for step in graders:
-        completed = subprocess.run(["bash", "-c", step["with"]["command"]], cwd=repository, capture_output=True,
-                                   text=True, env=environment(), timeout=120)
+    running = [(step, subprocess.Popen(["bash", "-c", step["with"]["command"]], cwd=repository, text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment()))
+               for step in graders]
+    for step, process in running:
+        stdout, stderr = process.communicate(timeout=120)
+        completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         set_name = re.search(r"--set (\S+)", step["with"]["command"]).group(1)
         exercise = step["with"]["test-name"].split(": ")[1]
         earned[(set_name, exercise)] = step["with"]["max-score"] if completed.returncode == 0 else 0
