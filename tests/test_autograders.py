@@ -332,12 +332,20 @@ def test_a_workflow_for_one_set_with_a_pinned_course(tmp_path):
 
 @pytest.fixture(scope="module")
 def classroom_repository(tmp_path_factory):
-    """A student's repository, graded by the workflow's own grading step: set 01 solved, set 02 not, a scratch
-    notebook; the course checked out at `.course` as the workflow does."""
+    """A student's repository, graded by the workflow's own grading step: set 01 with only its first exercise
+    written (the others as released), set 02 not started, a scratch notebook; the course checked out at `.course`
+    as the workflow does."""
     repository = tmp_path_factory.mktemp("student-repo")
     (repository / ".course").symlink_to(REPOSITORY, target_is_directory=True)
     (repository / "exercises").mkdir()
-    shutil.copyfile(solutions_folder() / "01_cell_forward.ipynb", repository / "exercises" / "01_cell_forward.ipynb")
+    partly = nbformat.read(solutions_folder() / "01_cell_forward.ipynb", as_version=4)
+    released = nbformat.read(exercises_folder() / "01_cell_forward.ipynb", as_version=4)
+    stubs = {cell.get("id"): cell.source for cell in released.cells if "answer" in cell.metadata.get("tags", [])}
+    assert len(stubs) >= 2, "set 01 should have two exercises or more"
+    for cell in partly.cells:
+        if cell.get("id") in list(stubs)[1:]:
+            cell.source = stubs[cell.get("id")]
+    nbformat.write(partly, repository / "exercises" / "01_cell_forward.ipynb")
     shutil.copyfile(exercises_folder() / "02_sequence_forward.ipynb", repository / "02_sequence_forward.ipynb")
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), repository / "scratch.ipynb")
     (repository / ".lstm-grades.json").write_text('{"notebooks": [{"set": "02_sequence_forward", "exercises": '
@@ -352,7 +360,9 @@ def classroom_repository(tmp_path_factory):
 
 def test_the_workflow_commands_give_points_where_the_grader_does(classroom_repository):
     repository, log = classroom_repository
-    assert "01_cell_forward.ipynb (set 01_cell_forward): 4 of 4 points" in log
+    first, first_points = next(iter(released_points()["01_cell_forward"].items()))
+    total = sum(released_points()["01_cell_forward"].values())
+    assert f"01_cell_forward.ipynb (set 01_cell_forward): {first_points} of {total} points" in log
     assert "scratch.ipynb: not graded" in log
     _, graders = grading_steps(workflow())
     points = released_points()
@@ -367,13 +377,15 @@ def test_the_workflow_commands_give_points_where_the_grader_does(classroom_repos
         exercise = step["with"]["test-name"].split(": ")[1]
         earned[(set_name, exercise)] = step["with"]["max-score"] if completed.returncode == 0 else 0
         assert completed.returncode in (0, 1), completed.stderr
-        if set_name == "01_cell_forward":
-            assert completed.returncode == 0 and completed.stdout.startswith(f"passed: {exercise}")
-        elif set_name == "02_sequence_forward":  # graded, unsolved: the forged report was overwritten
+        if (set_name, exercise) == ("01_cell_forward", first):
+            assert completed.returncode == 0
+            assert completed.stdout.startswith(f"passed: {first} ({first_points} of {first_points} points)")
+        elif set_name in ("01_cell_forward", "02_sequence_forward"):  # graded, not written; 02's forgery overwritten
             assert completed.returncode == 1 and "not written yet" in completed.stdout, completed.stdout
+            assert completed.stdout.startswith(f"failed: {exercise} (0 of {points[set_name][exercise]} points)")
         else:
             assert completed.returncode == 1 and f"no notebook of exercise set {set_name}" in completed.stdout
-    assert sum(earned.values()) == sum(points["01_cell_forward"].values())
+    assert sum(earned.values()) == first_points > 0
 
 
 def test_a_check_fails_with_a_reason_when_the_report_is_missing_or_ambiguous(tmp_path):
