@@ -401,7 +401,7 @@ def classroom_check(set_name, exercise, grades=CLASSROOM_GRADES, exercises=None)
     if result["passed"]:
         print(f"passed: {exercise} ({result['points']} of {result['max_points']} points)")
         return 0
-    print(f"failed: {exercise} (0 of {result['max_points']} points): {result['hint']}")
+    print(f"failed: {exercise} (0 of {result['max_points']} points): {result.get('hint') or 'failed'}")
     return 1
 
 
