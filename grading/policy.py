@@ -170,7 +170,8 @@ def violations(source, protected=(), allowed=()):
                     elif _is_dunder(alias.name) or alias.name in FORBIDDEN_ATTRIBUTES:
                         add(node, f"imports {module}.{alias.name}, which an answer does not need")
         elif isinstance(node, ast.Name):
-            if _is_dunder(node.id) or node.id in FORBIDDEN_BUILTINS or _IPYTHON_HISTORY.match(node.id):
+            if (_is_dunder(node.id) or node.id in FORBIDDEN_BUILTINS or _IPYTHON_HISTORY.match(node.id)
+                    or node.id.startswith("_lstm_grade")):
                 add(node, f"uses `{node.id}`, which reaches outside the answer's own computation")
             elif node.id in COURSE_PACKAGES:
                 add(node, f"uses the course's `{node.id}` package; write the function yourself")
