@@ -28,10 +28,10 @@ def check_gru_cell_forward(gru_cell_forward_learner):
     return verify_gru_cell_forward(gru_cell_forward_learner)
 
 
-def verify_gru_cell_forward(gru_cell_forward_learner):
+def verify_gru_cell_forward(gru_cell_forward_learner, seed=601, hidden=False):
     """Check a learner's ``gru_cell_forward(xt, a_prev, parameters)`` -> ``(a_next, cache)``."""
     name = "gru_cell_forward"
-    cases = gru_cases(601)
+    cases = gru_cases(seed, hidden)
     for case in cases:
         v = case.values
         args = snapshot((v["xt"], v["a_prev"], v["parameters"]))
@@ -57,10 +57,10 @@ def check_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner)
     return verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner)
 
 
-def verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner):
+def verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner, seed=602, hidden=False):
     """Check a learner's ``gru_cell_backward(da_next, cache)`` against finite differences of their own forward."""
     name = "gru_cell_backward"
-    cases = gru_cases(602)
+    cases = gru_cases(seed, hidden)
     for case in cases:
         v = case.values
         a_next, cache = call("gru_cell_forward", gru_cell_forward_learner, v["xt"], v["a_prev"], v["parameters"],

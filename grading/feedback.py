@@ -28,6 +28,10 @@ MATCH_RTOL = 1e-6
 MATCH_ATOL = 1e-8
 
 
+#: How a failed check's message starts in a notebook (the grader reads it back from nbval's record).
+RENDERED_FAILURE = "✗ "
+
+
 class CheckFailed(AssertionError):
     """A check found a mistake. The message is one line: the function's name, then the hint.
 
@@ -39,7 +43,7 @@ class CheckFailed(AssertionError):
         message = str(self)
         function, _, rest = message.partition(": ")
         hint, _, case = rest.partition(" [case: ")
-        lines = [f"\x1b[1;31m✗ {function}\x1b[0m: {hint}"]
+        lines = [f"\x1b[1;31m{RENDERED_FAILURE}{function}\x1b[0m: {hint}"]
         if case:
             lines.append(f"  failing case: {case.rstrip(']')}")
         return lines

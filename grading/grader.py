@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 
 from . import givens
-from .feedback import CheckFailed, summary_key
+from .feedback import RENDERED_FAILURE, CheckFailed, summary_key
 from .notebooks import exercises_of, is_answer, normalise_set, released_notebooks, set_name
 from .policy import first_violation, names_defined
 from .recording import RECORDER_SOURCE, Replay, ReplayError, ReplaySession, load_records, make_plan
@@ -272,6 +272,11 @@ def hint_of(record, cell_timeout):
     if "Kernel dead" in message:
         return "the Python kernel had died (did an earlier cell exit or crash Python?)"
     lines = [ANSI.sub("", line).rstrip() for line in record.get("traceback", "").splitlines()]
+    for number, line in enumerate(lines):  # a CheckFailed as the notebook shows it (its _render_traceback_)
+        if line.startswith(RENDERED_FAILURE):
+            case = next((rest.strip()[len("failing case: "):] for rest in lines[number + 1:number + 2]
+                         if rest.strip().startswith("failing case: ")), None)
+            return line[len(RENDERED_FAILURE):] + (f" [case: {case}]" if case else "")
     for line in reversed(lines):
         match = EXCEPTION_LINE.match(line.strip())
         if match:

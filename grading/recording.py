@@ -19,6 +19,8 @@ Files hold JSON (the structure) and ``.npz`` archives (the arrays), read with ``
 """
 
 import builtins
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -28,24 +30,48 @@ from .feedback import CheckFailed
 
 #: The data functions of the recorder: the same text runs in the isolated notebook and here (one source of truth).
 RECORDER_SOURCE = r'''
-def _lstm_grade_encode(value, arrays, results=None):
-    """A JSON-able tree for value; arrays go into the dict `arrays`. Raise TypeError for anything else."""
+class _LstmGradeArrays(dict):
+    """Arrays by key, each content stored once (`seen` maps (dtype, shape, bytes) to its key)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = {}
+
+
+def _lstm_grade_remember(known, results, result):
+    """Note `result` (the value of call number len(results)) and its items, for _lstm_grade_encode; keep it."""
+    index = len(results)
+    results.append(result)
+    if not isinstance(result, (int, float, str, bool, type(None))):
+        known.setdefault(id(result), (index, []))
+        if type(result) is tuple:
+            for position, item in enumerate(result):
+                if not isinstance(item, (int, float, str, bool, type(None))):
+                    known.setdefault(id(item), (index, [position]))
+
+
+def _lstm_grade_encode(value, arrays, known=None):
+    """A JSON-able tree for value; arrays go into the dict `arrays`. Raise TypeError for anything else.
+
+    `known` maps id() of what earlier calls returned to (call number, path): such a value is written as a
+    reference to that call.
+    """
     import numpy
-    if results is not None and not isinstance(value, (int, float, str, bool, type(None))):
-        for index, result in enumerate(results):
-            if value is result:
-                return {"result_of": index, "path": []}
-            if type(result) is tuple:
-                for position, item in enumerate(result):
-                    if value is item and not isinstance(item, (int, float, str, bool, type(None))):
-                        return {"result_of": index, "path": [position]}
+    if known is not None and id(value) in known:
+        index, path = known[id(value)]
+        return {"result_of": index, "path": path}
     kind = type(value)
     if kind is numpy.ndarray or isinstance(value, numpy.generic) and kind.__module__ == "numpy":
         array = numpy.asarray(value)
         if array.dtype.kind not in "biufc":
             raise TypeError(f"an array of dtype {array.dtype}")
-        key = f"a{len(arrays)}"
-        arrays[key] = array.copy()
+        seen = getattr(arrays, "seen", {})
+        fingerprint = (array.dtype.str, array.shape, array.tobytes())
+        key = seen.get(fingerprint)
+        if key is None:  # an array with the same contents is stored once
+            key = f"a{len(arrays)}"
+            arrays[key] = array.copy()
+            seen[fingerprint] = key
         return {"array": key, "scalar": kind is not numpy.ndarray}
     if value is None or kind in (bool, int, str):
         return {"value": value}
@@ -54,9 +80,9 @@ def _lstm_grade_encode(value, arrays, results=None):
     if kind is dict:
         if not all(type(key) is str for key in value):
             raise TypeError("a dict whose keys are not all strings")
-        return {"dict": [[key, _lstm_grade_encode(item, arrays, results)] for key, item in value.items()]}
+        return {"dict": [[key, _lstm_grade_encode(item, arrays, known)] for key, item in value.items()]}
     if kind in (list, tuple):
-        return {kind.__name__: [_lstm_grade_encode(item, arrays, results) for item in value]}
+        return {kind.__name__: [_lstm_grade_encode(item, arrays, known) for item in value]}
     raise TypeError(f"a {kind.__name__}")
 
 
@@ -108,7 +134,7 @@ def _lstm_grade_record(functions, plan_name, out_name):
         plan = json.load(handle)
     with numpy.load(plan_name + ".npz", allow_pickle=False) as archive:
         plan_arrays = {key: archive[key] for key in archive.files}
-    results, records, arrays = [], [], {}
+    results, known, records, arrays = [], {}, [], _LstmGradeArrays()
     for call in plan:
         function = functions.get(call["function"])
         args = _lstm_grade_decode(call["args"], plan_arrays, results)
@@ -125,7 +151,7 @@ def _lstm_grade_record(functions, plan_name, out_name):
                 record["raised"] = [type(error).__name__, " ".join(str(error).split())[:500]]
             else:
                 try:
-                    record["returned"] = _lstm_grade_encode(result, arrays, results)
+                    record["returned"] = _lstm_grade_encode(result, arrays, known)
                 except (TypeError, RecursionError) as error:
                     record["unrecordable"] = str(error)
             if not _lstm_grade_same(before, args):
@@ -133,7 +159,7 @@ def _lstm_grade_record(functions, plan_name, out_name):
                     record["after"] = _lstm_grade_encode(args, arrays)
                 except (TypeError, RecursionError) as error:
                     record["after_unrecordable"] = str(error)
-        results.append(result)
+        _lstm_grade_remember(known, results, result)
         records.append(record)
     numpy.savez(out_name + ".npz", **arrays)
     with open(out_name + ".json", "w", encoding="utf-8") as handle:
@@ -142,8 +168,8 @@ def _lstm_grade_record(functions, plan_name, out_name):
 
 _namespace = {}
 exec(compile(RECORDER_SOURCE, "<grading.recording.RECORDER_SOURCE>", "exec"), _namespace)  # noqa: S102
-encode, decode, same = (_namespace["_lstm_grade_encode"], _namespace["_lstm_grade_decode"],
-                        _namespace["_lstm_grade_same"])
+encode, decode, same, remember = (_namespace["_lstm_grade_encode"], _namespace["_lstm_grade_decode"],
+                                  _namespace["_lstm_grade_same"], _namespace["_lstm_grade_remember"])
 
 
 class ReplayError(Exception):
@@ -157,13 +183,13 @@ class Plan:
     """The calls a verdict makes, written down by probes that call the reference functions."""
 
     def __init__(self):
-        self.calls, self.arrays, self.results = [], {}, []
+        self.calls, self.arrays, self.results, self.known = [], _namespace["_LstmGradeArrays"](), [], {}
 
     def probe(self, name, reference):
         def probe(*args):
-            self.calls.append({"function": name, "args": encode(args, self.arrays, self.results)})
+            self.calls.append({"function": name, "args": encode(args, self.arrays, self.known)})
             result = reference(*args)
-            self.results.append(result)  # kept alive, so that no later object can reuse its id
+            remember(self.known, self.results, result)  # kept alive: no later object can reuse its id
             return result
 
         probe.__name__ = name
@@ -177,7 +203,8 @@ class Plan:
 def make_plan(verify, references, seed):
     """Run ``verify(*probes, seed=seed, hidden=True)``; return the :class:`Plan` of its calls."""
     plan = Plan()
-    verify(*[plan.probe(name, reference) for name, reference in references], seed=seed, hidden=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        verify(*[plan.probe(name, reference) for name, reference in references], seed=seed, hidden=True)
     return plan
 
 
@@ -248,7 +275,7 @@ class ReplaySession:
 
     def __init__(self, calls, plan_arrays, records, arrays):
         self.calls, self.plan_arrays, self.records, self.arrays = calls, plan_arrays, records, arrays
-        self.position, self.results = 0, []
+        self.position, self.results, self.known = 0, [], {}
 
     def next_call(self, name, args):
         if self.position >= len(self.calls) or self.position >= len(self.records):
@@ -256,8 +283,7 @@ class ReplaySession:
         planned, record = self.calls[self.position], self.records[self.position]
         if planned["function"] != name:
             raise ReplayError(f"call {self.position}: expected {planned['function']}, got {name}")
-        wanted = decode(planned["args"], self.plan_arrays, self.results)
-        if not same(wanted, args):
+        if not same(decode(planned["args"], self.plan_arrays, self.results), args):
             raise ReplayError(f"call {self.position} of {name}: not the planned arguments")
         self.position += 1
         if "after" in record and not _overwrite(args, decode(record["after"], self.arrays)):
@@ -267,16 +293,16 @@ class ReplaySession:
             raise CheckFailed(f"{name}: it put {record['after_unrecordable']} into its inputs; an answer leaves its "
                               f"inputs as they were")
         if "missing" in record:
-            self.results.append(None)
+            remember(self.known, self.results, None)
             raise CheckFailed(f"{name}: the notebook does not define {record['missing']} (was its cell run, and does "
                               f"it keep the name?)")
         if "raised" in record:
-            self.results.append(None)
+            remember(self.known, self.results, None)
             raise _exception(*record["raised"])
         if "unrecordable" in record:
-            self.results.append(None)
+            remember(self.known, self.results, None)
             raise CheckFailed(f"{name}: it returned {record['unrecordable']}; an answer returns numpy arrays and "
                               f"numbers (in the tuple or dict the exercise asks for)")
         result = decode(record["returned"], self.arrays, self.results)
-        self.results.append(result)
+        remember(self.known, self.results, result)
         return result
