@@ -25,7 +25,7 @@ def check_gru_cell_forward(gru_cell_forward_learner):
     """What the check cell calls: each function must be the learner's own, then
     :func:`verify_gru_cell_forward` judges it."""
     own_function(gru_cell_forward_learner, "gru_cell_forward")
-    return verify_gru_cell_forward(gru_cell_forward_learner)
+    passed("gru_cell_forward", verify_gru_cell_forward(gru_cell_forward_learner))
 
 
 def verify_gru_cell_forward(gru_cell_forward_learner, seed=601, hidden=False):
@@ -46,7 +46,7 @@ def verify_gru_cell_forward(gru_cell_forward_learner, seed=601, hidden=False):
                             {"a_next": expected}, GRU_FORWARD_MISTAKES,
                             lambda key, v=v: {"a_next": gru_forward_with(v["xt"], v["a_prev"], v["parameters"], key)})
             fail(name, hint or sentence, case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 def check_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner):
@@ -54,7 +54,7 @@ def check_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner)
     :func:`verify_gru_cell_backward` judges it."""
     own_function(gru_cell_backward_learner, "gru_cell_backward")
     own_function(gru_cell_forward_learner, "gru_cell_forward")
-    return verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner)
+    passed("gru_cell_backward", verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner))
 
 
 def verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner, seed=602, hidden=False):
@@ -103,7 +103,7 @@ def verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner
         if wrong:
             fail(name, f"{first}; wrong: {', '.join(wrong)}" + (f"; right: {', '.join(right)}" if right else ""),
                  case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 __all__ = ["check_gru_cell_backward", "check_gru_cell_forward"]

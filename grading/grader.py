@@ -19,7 +19,6 @@ Grading runs the learner's code with the grader's permissions: grade notebooks y
 import ast
 import copy
 import csv
-import io
 import json
 import os
 import re
@@ -30,7 +29,6 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stdout
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -450,8 +448,7 @@ def replayed_verdict(verify, names, answers, plan, records, seed):
     session = ReplaySession(plan.calls, plan.arrays, *records)
     replays = [Replay(name, session, answers.get(name)) for name in names]
     try:
-        with redirect_stdout(io.StringIO()):
-            verify(*replays, seed=seed, hidden=True)
+        verify(*replays, seed=seed, hidden=True)  # prints nothing (no redirection: graders run in threads)
     except CheckFailed as failure:
         return " ".join(str(failure).split())
     except ReplayError as error:
