@@ -272,6 +272,20 @@ def magnitude_hint(got, expected):
         return None
     largest = max(float(np.max(np.abs(g))) if g.size else 0.0 for g, _ in pairs)
     true_largest = max(float(np.max(np.abs(e))) if e.size else 0.0 for _, e in pairs)
+    for key, value in got.items():  # one gradient clipped on its own
+        want = expected.get(key)
+        if (isinstance(value, np.ndarray) and want is not None and value.shape == np.shape(want) and value.size
+                and value.dtype.kind == "f" and np.all(np.isfinite(value))):
+            bound = float(np.max(np.abs(value)))
+            if bound < float(np.max(np.abs(want))) * (1 - 1e-6) and np.allclose(
+                    np.clip(want, -bound, bound), value, rtol=1e-6, atol=1e-9):
+                others = [k for k in expected if k != key and isinstance(got.get(k), np.ndarray)
+                          and np.shape(got[k]) == np.shape(expected[k])
+                          and float(np.max(np.abs(got[k]), initial=0)) < float(np.max(np.abs(expected[k]),
+                                                                                         initial=0)) * (1 - 1e-6)]
+                if not others:
+                    return (f"{key} is clipped at ±{bound:.6g}; return the true gradient: clipping belongs to the "
+                            f"training step, not to backpropagation")
     if largest < true_largest * (1 - 1e-6):
         clipped = all(np.allclose(np.clip(e, -largest, largest), g, rtol=1e-6, atol=1e-9) for g, e in pairs)
         if clipped:
