@@ -446,7 +446,8 @@ def test_an_answer_that_takes_the_course_package_fails(tmp_path, answer):
     assert result.returncode == 1, result.stdout + result.stderr
     rows = json.loads(result.stdout)["rows"]
     assert [row["status"] for row in rows] == ["failed"]
-    assert "uses the course's lstm package" in rows[0]["hint"]
+    assert rows[0]["hint"].startswith("line 1: imports ") and "lstm" in rows[0]["hint"], rows[0]["hint"]
+    assert "only numpy and math" in rows[0]["hint"]
 
 
 def test_json_and_csv_on_standard_output_are_data_alone(tmp_path):
