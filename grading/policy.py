@@ -1,8 +1,9 @@
 """What an answer cell may contain: a check on its syntax tree, applied by the grader and by the check functions.
 
 An answer computes with numpy. It has no reason to import anything else, to touch the interpreter's internals
-(names like ``__globals__``), to evaluate text as code, to open files, or to rebind a name that the notebook's other
-cells define (a check function, ``show``, ``np``, the given ``lstm_cell_forward``...). :func:`violations` lists what
+(names like ``__globals__``, or a module's private parts like ``np._core``), to evaluate text as code, to open files,
+or to rebind a name that the notebook's other cells define (a check function, ``show``, ``np``, the given
+``lstm_cell_forward``...). :func:`violations` lists what
 breaks these rules, each as one line that names the line of the cell; :func:`first_violation` gives the first.
 
 What the rules stop: reaching the course's package (``import lstm``, ``importlib``, ``sys.modules``, ``gc``,
@@ -39,6 +40,7 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "tb_frame", "tb_next", "func_globals", "mro", "subclasses", "source", "info", "lookfor", "importlib",
     "subprocess", "system", "popen", "exec", "eval", "compile", "read_array", "write_array", "read_magic",
     "get_include", "show_config", "show_runtime", "inspect", "gc", "pickle", "threading", "multiprocessing",
+    "open", "load_library", "as_ctypes",
 })
 
 #: The usual name of each allowed module.
@@ -69,31 +71,31 @@ def _bound_names(target):
 
 
 def _top_level_bindings(statement):
-    """``(name, what)`` for the names one top-level statement binds in the notebook's namespace."""
+    """``(name, what, statement)`` for the names one top-level statement binds in the notebook's namespace."""
     found = []
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        found.append((statement.name, "defines"))
+        found.append((statement.name, "defines", statement))
     elif isinstance(statement, ast.ClassDef):
-        found.append((statement.name, "defines a class"))
+        found.append((statement.name, "defines a class", statement))
     elif isinstance(statement, ast.Assign):
-        found += [(name, "assigns") for target in statement.targets for name in _bound_names(target)]
+        found += [(name, "assigns", statement) for target in statement.targets for name in _bound_names(target)]
     elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
-        found += [(name, "assigns") for name in _bound_names(statement.target)]
+        found += [(name, "assigns", statement) for name in _bound_names(statement.target)]
     elif isinstance(statement, (ast.For, ast.AsyncFor)):
-        found += [(name, "assigns") for name in _bound_names(statement.target)]
+        found += [(name, "assigns", statement) for name in _bound_names(statement.target)]
     elif isinstance(statement, (ast.With, ast.AsyncWith)):
-        found += [(name, "assigns") for item in statement.items if item.optional_vars is not None
+        found += [(name, "assigns", statement) for item in statement.items if item.optional_vars is not None
                   for name in _bound_names(item.optional_vars)]
     elif isinstance(statement, ast.Delete):
-        found += [(name, "deletes") for target in statement.targets for name in _bound_names(target)]
+        found += [(name, "deletes", statement) for target in statement.targets for name in _bound_names(target)]
     elif isinstance(statement, ast.Import):
         # `import numpy as np` and `import math` rebind a name to the module it already names: harmless.
-        found += [((alias.asname or alias.name).split(".")[0], "imports as") for alias in statement.names
+        found += [((alias.asname or alias.name).split(".")[0], "imports as", statement) for alias in statement.names
                   if (alias.asname or alias.name) != SAME_MODULE.get(alias.name, "")]
     elif isinstance(statement, ast.ImportFrom):
-        found += [((alias.asname or alias.name).split(".")[0], "imports as") for alias in statement.names]
+        found += [((alias.asname or alias.name).split(".")[0], "imports as", statement) for alias in statement.names]
     elif isinstance(statement, ast.Try):
-        found += [(handler.name, "assigns") for handler in statement.handlers if handler.name]
+        found += [(handler.name, "assigns", handler) for handler in statement.handlers if handler.name]
     # Statements nested in if/for/while/try/with bodies at the top level bind top-level names too.
     for field in ("body", "orelse", "finalbody", "handlers"):
         for child in getattr(statement, field, []) or []:
@@ -122,9 +124,9 @@ def _walrus_targets(tree):
 
 def _module_allowed(name):
     parts = name.split(".")
-    return parts[0] in ALLOWED_MODULES and not any(part in FORBIDDEN_ATTRIBUTES or part == "lib" and i + 1 < len(parts)
-                                                   and parts[i + 1] in ("npyio", "format", "utils")
-                                                   for i, part in enumerate(parts))
+    return parts[0] in ALLOWED_MODULES and not any(
+        part in FORBIDDEN_ATTRIBUTES or part.startswith("_") or part == "lib" and i + 1 < len(parts)
+        and parts[i + 1] in ("npyio", "format", "utils") for i, part in enumerate(parts))
 
 
 def violations(source, protected=(), allowed=()):
@@ -167,7 +169,7 @@ def violations(source, protected=(), allowed=()):
                     if alias.name == "*":
                         add(node, f"`from {module} import *` hides which names it brings in; import the names "
                                   f"you use")
-                    elif _is_dunder(alias.name) or alias.name in FORBIDDEN_ATTRIBUTES:
+                    elif alias.name.startswith("_") or alias.name in FORBIDDEN_ATTRIBUTES:
                         add(node, f"imports {module}.{alias.name}, which an answer does not need")
         elif isinstance(node, ast.Name):
             if (_is_dunder(node.id) or node.id in FORBIDDEN_BUILTINS or _IPYTHON_HISTORY.match(node.id)
@@ -179,12 +181,19 @@ def violations(source, protected=(), allowed=()):
             if _is_dunder(node.attr):
                 add(node, f"uses `.{node.attr}` (`{_shown(node, source)}`): an answer does not need Python's "
                           f"internals")
+            elif node.attr.startswith("_"):
+                add(node, f"uses `.{node.attr}` (`{_shown(node, source)}`), a private part of a module or object; "
+                          f"an answer uses numpy's public functions")
             elif node.attr in FORBIDDEN_ATTRIBUTES:
                 add(node, f"uses `.{node.attr}` (`{_shown(node, source)}`), which reaches files or the "
                           f"interpreter rather than computing")
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 add(node, f"assigns to an attribute (`{_shown(node, source)}`); an answer computes new values, it "
                           f"does not patch objects or modules")
+        elif isinstance(node, ast.MatchClass):
+            for attribute in node.kwd_attrs:
+                if attribute.startswith("_") or attribute in FORBIDDEN_ATTRIBUTES:
+                    add(node, f"matches the attribute `{attribute}` in a pattern; an answer does not need it")
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             add(node, f"`{'global' if isinstance(node, ast.Global) else 'nonlocal'} {', '.join(node.names)}`: "
                       f"an answer's function returns its results instead of changing outside names")
@@ -198,9 +207,9 @@ def violations(source, protected=(), allowed=()):
             add(node, f"uses the text {node.value!r}; an answer does not need Python's special names")
 
     for statement in tree.body:
-        for name, what in _top_level_bindings(statement):
+        for name, what, where in _top_level_bindings(statement):
             if name in protected:
-                add(statement, f"{what} `{name}`, a name the notebook's other cells use; choose another name")
+                add(where, f"{what} `{name}`, a name the notebook's other cells use; choose another name")
     for name, node in _walrus_targets(tree):
         if name in protected:
             add(node, f"assigns `{name}`, a name the notebook's other cells use; choose another name")
@@ -225,7 +234,7 @@ def names_defined(source):
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
-    names = {name for statement in tree.body for name, _ in _top_level_bindings(statement)}
+    names = {name for statement in tree.body for name, _, _ in _top_level_bindings(statement)}
     for node in ast.walk(tree):  # every name a cell imports, wherever, and `import lstm.cell` binds lstm
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
