@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--exercises", metavar="DIR", help="folder of the released learner notebooks "
                         "(default: the repository's exercises/)")
     parser.add_argument("--seed", type=int, default=None, help="draw the hidden cases from this seed (default: a "
-                        "new seed for every notebook, written to the JSON)")
+                        "new seed for every run, written to the JSON)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no table")
     args = parser.parse_args(argv)
 

@@ -526,7 +526,13 @@ def collect_submissions(paths):
 
 
 def grade_many(submissions, jobs=1, progress=None, **options):
-    """Grade ``[(student, path)]`` with ``jobs`` notebooks at a time; results in the order given."""
+    """Grade ``[(student, path)]`` with ``jobs`` notebooks at a time; results in the order given.
+
+    One seed, chosen here unless ``seed`` is given, draws the hidden cases of the whole class: the same mistake gives
+    the same hint to every student, and the table of common mistakes counts it once.
+    """
+    if options.get("seed") is None:
+        options["seed"] = secrets.randbelow(2**31)
     def one(item):
         student, path = item
         if Path(path).is_dir():
