@@ -62,9 +62,8 @@ def lstm_cell_backward(da_next, dc_next, cache):
 def lstm_forward(x, a0, parameters):
     n_x, m, T_x = x.shape
     n_a, n_y = a0.shape[0], parameters["Wy"].shape[0]
-    dtype = np.result_type(x.dtype if x.dtype.kind == "f" else np.float64, a0.dtype, parameters["Wf"].dtype)
-    a, c, y = (np.zeros((n, m, T_x), dtype=dtype) for n in (n_a, n_a, n_y))
-    a_next, c_next, caches = a0, np.zeros((n_a, m), dtype=dtype), []
+    a, c, y = (np.zeros((n, m, T_x)) for n in (n_a, n_a, n_y))
+    a_next, c_next, caches = a0, np.zeros((n_a, m)), []
     for t in range(T_x):
         a_next, c_next, yt_pred, cache = lstm_cell_forward(x[:, :, t], a_next, c_next, parameters)
         a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt_pred

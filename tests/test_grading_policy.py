@@ -1,7 +1,12 @@
 """The rules of answers (grading/policy.py): every solved answer follows them; each trick breaks one, on its line."""
 
 import nbformat
+import numpy as np
 import pytest
+
+import lstm
+from grading import givens
+from grading.cases import cell_cases, sequence_cases
 
 from grading.grader import protected_names
 from grading.notebooks import exercises_folder, exercises_of, is_answer, solution_paths
@@ -96,3 +101,26 @@ def test_a_trick_breaks_a_rule_on_its_line(source, line, words):
     reason = first_violation(source, PROTECTED, ALLOWED)
     assert reason is not None and reason.startswith(f"line {line}: "), reason
     assert words in reason and "\n" not in reason
+
+
+def test_the_given_functions_pasted_into_the_isolated_notebook_agree_with_lstm():
+    namespace = {}
+    exec("import numpy as np\n" + givens.source_of(["sigmoid", "lstm_cell_forward", "lstm_cell_backward",
+                                                   "lstm_forward"]), namespace)
+    assert "lstm_backward" not in namespace and "softmax" not in namespace
+    for case in cell_cases(4, hidden=True):
+        v = case.values
+        ours = namespace["lstm_cell_forward"](v["xt"], v["a_prev"], v["c_prev"], v["parameters"])
+        theirs = lstm.lstm_cell_forward(v["xt"], v["a_prev"], v["c_prev"], v["parameters"])
+        for a, b in zip(ours[:3], theirs[:3], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+            assert a.dtype == b.dtype
+        gradients = namespace["lstm_cell_backward"](v["da_next"], v["dc_next"], theirs[3])
+        for key, value in lstm.lstm_cell_backward(v["da_next"], v["dc_next"], theirs[3]).items():
+            np.testing.assert_allclose(gradients[key], value, rtol=1e-5, atol=1e-5)
+    for case in sequence_cases(4, hidden=True):
+        v = case.values
+        for a, b in zip(namespace["lstm_forward"](v["x"], v["a0"], v["parameters"])[:3],
+                        lstm.lstm_forward(v["x"], v["a0"], v["parameters"])[:3], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+            assert a.dtype == b.dtype

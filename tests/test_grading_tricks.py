@@ -82,6 +82,11 @@ WRONG = [
     ("bptt-zeros-int", S4, "lstm_backward", "dx = np.zeros((n_x, m, T_x))", "dx = np.zeros((n_x, m, T_x), dtype=int)"),
     ("softmax-mean", S1, "softmax", "np.max(z, axis=0, keepdims=True)", "np.mean(z, axis=0, keepdims=True)"),
     ("softmax-no-shift", S1, "softmax", "np.exp(z - np.max(z, axis=0, keepdims=True))", "np.exp(z)"),
+    ("softmax-in-place", S1, "softmax", "    e = np.exp(z - np.max(z, axis=0, keepdims=True))\n",
+     "    z -= np.max(z, axis=0, keepdims=True)\n    e = np.exp(z)\n"),
+    ("softmax-masked-array", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n",
+     "    return np.ma.masked_array(e / np.sum(e, axis=0, keepdims=True))\n"),
+    ("softmax-exits", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n", "    raise SystemExit(0)\n"),
 ]
 
 SOLVED = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time", "06_gru_cell"]
@@ -150,6 +155,9 @@ def test_the_hints_name_the_mistake(class_run):
     assert "rescal" in hints["bptt-global-norm"]
     assert "integer dtype" in hints["bptt-zeros-like"] and "integer dtype" in hints["bptt-zeros-int"]
     assert "overflows" in hints["softmax-mean"] and "overflows" in hints["softmax-no-shift"]
+    assert "modified its input `z`" in hints["softmax-in-place"]
+    assert "returned a MaskedArray" in hints["softmax-masked-array"]
+    assert "SystemExit" in hints["softmax-exits"]
     tricks = {key: _exercise(class_run[f"trick-{key}"], exercise)["hint"] for key, _, exercise, _ in TRICKS}
     assert tricks["globals"].startswith("line 1: uses `.__globals__`")
     assert "imports lstm" in tricks["import-lstm"] and "getattr" in tricks["getattr-sys"]
