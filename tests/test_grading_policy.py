@@ -7,7 +7,6 @@ import pytest
 import lstm
 from grading import givens
 from grading.cases import cell_cases, sequence_cases
-
 from grading.grader import protected_names
 from grading.notebooks import exercises_folder, exercises_of, is_answer, solution_paths
 from grading.policy import first_violation, violations
