@@ -143,9 +143,10 @@ def test_a_wrong_answer_scores_zero_with_a_one_line_reason(class_run, key, name,
     entry = class_run[f"wrong-{key}"]
     graded = _exercise(entry, exercise)
     assert graded["points"] == 0 and graded["hint"] and "\n" not in graded["hint"]
-    for other in entry["exercises"]:
-        if other["exercise"] != exercise:
-            assert other["passed"], other
+    if key not in ("softmax-masked-array", "softmax-exits"):  # those break the cell forward pass that uses softmax
+        for other in entry["exercises"]:
+            if other["exercise"] != exercise:
+                assert other["passed"], other
 
 
 def test_the_hints_name_the_mistake(class_run):
