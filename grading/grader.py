@@ -137,11 +137,12 @@ def identify_set(submission, released, expected=None):
 
 
 def protected_names(released):
-    """The names an answer may not rebind: what the released notebook's other code cells define or import."""
+    """The names an answer may not rebind: what the released notebook's other code cells define or import (of the
+    check cells, only imports and definitions: the variables a check cell prints are rebound by it anyway)."""
     names = {"lstm", "grading"}
     for cell in released.cells:
         if cell.get("cell_type") == "code" and not is_answer(cell):
-            names |= names_defined(cell.source)
+            names |= names_defined(cell.source, variables="check" not in cell.get("metadata", {}).get("tags", []))
     return names
 
 

@@ -228,13 +228,18 @@ def first_violation(source, protected=(), allowed=()):
     return found[0] if found else None
 
 
-def names_defined(source):
-    """The names a (setup or check) cell binds at its top level, imports included; [] when it does not parse."""
+def names_defined(source, variables=True):
+    """The names a (setup or check) cell binds at its top level, imports included; [] when it does not parse.
+
+    With ``variables=False``, only what it imports and the functions and classes it defines (a check cell's
+    variables, such as the ``cache`` it prints, are no one's to protect).
+    """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
-    names = {name for statement in tree.body for name, _, _ in _top_level_bindings(statement)}
+    names = {name for statement in tree.body for name, what, _ in _top_level_bindings(statement)
+             if variables or what not in ("assigns", "deletes")}
     for node in ast.walk(tree):  # every name a cell imports, wherever, and `import lstm.cell` binds lstm
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}

@@ -28,6 +28,7 @@ def test_the_protected_names_come_from_the_other_cells():
     notebook = nbformat.read(exercises_folder() / "03_cell_backward.ipynb", as_version=4)
     names = protected_names(notebook)
     assert {"np", "lstm_cell_forward", "check_lstm_cell_backward", "show", "example_cell_inputs", "lstm"} <= names
+    assert "gradients" not in names and "cache" not in names  # a check cell's variables
 
 
 ALLOWED_SOURCES = [
