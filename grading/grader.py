@@ -4,14 +4,17 @@ How one notebook is graded:
 
 1. The submission is read (a file that is not a notebook gives a one-line :class:`SubmissionError`) and its exercise
    set identified, from its metadata and from the ids of its answer cells.
-2. Only its ``answer`` cells are taken, matched to the released learner notebook's answer cells by cell id, then by
-   order, and put into a fresh copy of the released notebook. Everything else the learner changed, check cells and
-   stored outputs included, is ignored, so that editing them cannot raise a grade.
-3. nbval runs the copy in a subprocess (``python -m pytest --nbval``) with a time limit per cell, and the whole run
-   with a total time limit after which its process group is killed. An endless loop fails its exercise; the cells
-   after it still run.
-4. An exercise scores its points when its answer cell and every check cell after it pass; otherwise 0 points and the
-   first failure's hint.
+2. Only its ``answer`` cells are taken, matched to the released notebook's answer cells by cell id, then by order.
+   Everything else the learner changed, check cells and stored outputs included, is ignored. An answer cell that
+   breaks a rule of :mod:`grading.policy` scores 0 with the rule's one-line reason and is not run.
+3. For the sets whose checks can be replayed (:func:`isolation_plan`: every set but the gradient checker's), the
+   verdict's calls on hidden cases are planned with the reference functions (:mod:`grading.recording`), and nbval
+   runs an isolated notebook (:func:`isolated_notebook`, :func:`run_isolated`): numpy, the given functions as plain
+   code, the answers, and a recorder that writes what the answers' functions return. The course's packages cannot be
+   imported there. The grader then applies the check's own verdict to the records, in its own process.
+   The other sets run a copy of the released notebook with the answers in place, as nbval would.
+4. Every cell has a time limit and the whole run another, after which its process group is killed. An exercise scores
+   its points when its verdict passes; otherwise 0 points and the first failure's hint.
 
 Grading runs the learner's code with the grader's permissions: grade notebooks you did not write in a sandbox.
 """
