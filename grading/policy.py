@@ -40,7 +40,8 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "tb_frame", "tb_next", "func_globals", "mro", "subclasses", "source", "info", "lookfor", "importlib",
     "subprocess", "system", "popen", "exec", "eval", "compile", "read_array", "write_array", "read_magic",
     "get_include", "show_config", "show_runtime", "inspect", "gc", "pickle", "threading", "multiprocessing",
-    "open", "load_library", "as_ctypes",
+    "open", "load_library", "as_ctypes", "operator", "attrgetter", "methodcaller", "functools", "types", "weakref",
+    "copyreg", "io", "platform", "warnings", "contextlib", "abc", "ast", "textwrap", "FunctionType", "CodeType",
 })
 
 #: The usual name of each allowed module.

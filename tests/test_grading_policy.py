@@ -93,6 +93,7 @@ REFUSED = [
     ("%time x = 1", 1, "not valid Python"),
     ("x = np.zeros(2)\nnp.zeros(2).tofile('x')", 2, ".tofile"),
     ("x = np.save", 1, ".save"),
+    ('f = np.ma.core.operator.attrgetter("__glo" + "bals__")', 1, ".operator"),
 ]
 
 
