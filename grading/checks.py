@@ -20,6 +20,7 @@ from .feedback import (
     difference,
     explain_by,
     fail,
+    magnitude_hint,
     matches,
     passed,
     same_value,
@@ -28,6 +29,7 @@ from .feedback import (
     swapped_hint,
     which_outputs_differ,
 )
+from .guard import own_function
 
 CACHE_NAMES = tuple(CELL_CACHE_ITEMS.split(", "))
 GATE_KEYS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
@@ -87,13 +89,97 @@ def _compare_cache(name, label, cache, expected, parameters, case):
         fail(name, sentence + f"; the cache's order is ({CELL_CACHE_ITEMS})", case)
 
 
+def _dims(values):
+    """n_a, n_x, m (and T_x, n_y) of a case, for the shape hints."""
+    p = values["parameters"]
+    n_a = p["Wf"].shape[0] if "Wf" in p else p["Wz"].shape[0]
+    x = values.get("xt", values.get("x"))
+    dims = {"n_a": n_a, "n_x": x.shape[0], "m": x.shape[1]}
+    if "Wy" in p:
+        dims["n_y"] = p["Wy"].shape[0]
+    if x.ndim == 3:
+        dims["T_x"] = x.shape[2]
+    return dims
+
+
+def _named(shape, dims):
+    """A shape in words: ("n_a + n_x", "m") rather than (5, 4) (the first name that fits each axis)."""
+    names = {}
+    for key in ("n_a", "n_x", "m", "T_x"):
+        if key in dims:
+            names.setdefault(dims[key], key)
+    if "n_a" in dims and "n_x" in dims:
+        names.setdefault(dims["n_a"] + dims["n_x"], "n_a + n_x")
+    if "n_y" in dims:
+        names.setdefault(dims["n_y"], "n_y")
+    return tuple(names.get(d, str(d)) for d in shape)
+
+
+#: What a wrong shape of one output says about the line that made it: (output names, got, expected, hint).
+SHAPE_HINTS = [
+    (("da_prev", "dxt"), ("n_a + n_x", "m"), None,
+     "{key} has shape (n_a + n_x, m): it multiplies by the whole W; take the columns that act on {part}: "
+     "W[:, {cols}].T @ dz"),
+    (("da_prev",), ("n_x", "m"), ("n_a", "m"),
+     "da_prev has the shape of dxt: the first n_a columns W[:, :n_a] multiply a_prev, the last n_x W[:, n_a:] xt"),
+    (("dxt",), ("n_a", "m"), ("n_x", "m"),
+     "dxt has the shape of da_prev: the last n_x columns W[:, n_a:] multiply xt, the first n_a W[:, :n_a] a_prev"),
+    (("dbf", "dbi", "dbc", "dbo", "dbz", "dbr", "dbh"), ("n_a",), None,
+     "{key} lost its second axis: np.sum(dz, axis=1, keepdims=True) has shape (n_a, 1)"),
+    (("dbf", "dbi", "dbc", "dbo", "dbz", "dbr", "dbh"), ("1", "m"), None,
+     "{key} is summed over axis 0 (the units); sum over the batch, axis=1, with keepdims=True"),
+    (("dbf", "dbi", "dbc", "dbo", "dbz", "dbr", "dbh"), ("m",), None,
+     "{key} is summed over axis 0 (the units); sum over the batch, axis=1, with keepdims=True"),
+    (("dbf", "dbi", "dbc", "dbo", "dbz", "dbr", "dbh"), (), None,
+     "{key} is summed over everything; sum over the batch only: np.sum(dz, axis=1, keepdims=True)"),
+    (("dbf", "dbi", "dbc", "dbo", "dbz", "dbr", "dbh"), ("n_a", "m"), None,
+     "{key} is not summed over the batch: np.sum(dz, axis=1, keepdims=True)"),
+    (("dWf", "dWi", "dWc", "dWo"), ("n_a + n_x", "n_a"), None,
+     "{key} is transposed: dz @ concat.T has shape (n_a, n_a + n_x), like the weights"),
+    (("da_prev", "dxt", "dc_prev", "da0"), ("n_a", "1"), None,
+     "{key} is summed over the batch; it keeps one column per example"),
+    (("dx",), ("n_x", "m"), None, "dx must keep every step: dx[:, :, t] = the dxt of step t, shape (n_x, m, T_x)"),
+    (("dx",), ("n_a + n_x", "m", "T_x"), None,
+     "dx has n_a + n_x rows: the step's dxt multiplies by the columns W[:, n_a:] only"),
+]
+
+
+def shape_hint(key, got_shape, expected_shape, dims):
+    """A hint that names the line behind a wrong shape, or None."""
+    got_words, want_words = _named(tuple(got_shape), dims), _named(tuple(expected_shape), dims)
+    for keys, pattern, expected_pattern, hint in SHAPE_HINTS:
+        if key in keys and got_words == pattern and (expected_pattern is None or want_words == expected_pattern):
+            part, cols = ("a_prev", ":n_a") if key == "da_prev" else ("xt", "n_a:")
+            return hint.format(key=key, part=part, cols=cols)
+    if len(got_shape) == 2 and tuple(got_shape) == tuple(expected_shape)[::-1]:
+        return (f"{key} has shape {tuple(got_shape)}, the transpose of {tuple(expected_shape)}: check which side "
+                f"of @ each factor goes, and the .T")
+    return None
+
+
+def _first_shape_hint(got, expected, dims):
+    for key, want in expected.items():
+        value = got.get(key)
+        if isinstance(value, np.ndarray) and value.shape != np.shape(want):
+            hint = shape_hint(key, value.shape, np.shape(want), dims)
+            if hint:
+                return hint
+    return None
+
+
 # --- set 1: softmax and the cell's forward pass ------------------------------------------------------------------
 
 
 def check_softmax(softmax):
     """Check a learner's ``softmax(z)``: one distribution per column of z (n_y, m), stable for large scores."""
+    own_function(softmax, "softmax")
+    passed("softmax", verify_softmax(softmax))
+
+
+def verify_softmax(softmax, seed=101, hidden=False):
+    """The verdict of :func:`check_softmax` on the cases drawn from ``seed``: the number of checks, or CheckFailed."""
     name = "softmax"
-    cases = softmax_cases(101)
+    cases = softmax_cases(seed, hidden)
     for case in cases:
         z = case.values["z"].copy()
         result = call(name, softmax, z, case=case.label)
@@ -105,17 +191,26 @@ def check_softmax(softmax):
                             mistakes.SOFTMAX_MISTAKES,
                             lambda key, z=case.values["z"]: {"y": mistakes.softmax_with(z, key)})
             if hint is None and isinstance(result, np.ndarray) and result.shape == expected.shape \
-                    and not np.all(np.isfinite(result)):
+                    and result.dtype.kind == "f" and not np.all(np.isfinite(result)):
                 hint = mistakes.UNSTABLE
+            if hint is None and isinstance(result, np.ndarray) and result.shape != expected.shape:
+                hint = shape_hint("the result", result.shape, expected.shape, {"n_y": expected.shape[0],
+                                  "m": expected.shape[1] if expected.ndim > 1 else 1})
             fail(name, hint or sentence, case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 def check_lstm_cell_forward(lstm_cell_forward):
     """Check a learner's ``lstm_cell_forward(xt, a_prev, c_prev, parameters)``, equations (1)-(6)."""
+    own_function(lstm_cell_forward, "lstm_cell_forward")
+    passed("lstm_cell_forward", verify_lstm_cell_forward(lstm_cell_forward))
+
+
+def verify_lstm_cell_forward(lstm_cell_forward, seed=102, hidden=False):
+    """The verdict of :func:`check_lstm_cell_forward`: the number of checks, or CheckFailed."""
     name = "lstm_cell_forward"
     outputs = ("a_next", "c_next", "yt_pred")
-    cases = cell_cases(102)
+    cases = cell_cases(seed, hidden)
     for case in cases:
         v = case.values
         args = snapshot((v["xt"], v["a_prev"], v["c_prev"], v["parameters"]))
@@ -133,7 +228,7 @@ def check_lstm_cell_forward(lstm_cell_forward):
                             lambda key, v=v: dict(zip(outputs, mistakes.cell_forward_with(
                                 v["xt"], v["a_prev"], v["c_prev"], v["parameters"], key), strict=False)))
             hint = hint or swapped_hint("values", {k: got[k] for k in outputs}, expected)
-            hint = hint or source_hint(lstm_cell_forward)
+            hint = hint or _first_shape_hint(got, expected, _dims(v)) or source_hint(lstm_cell_forward)
             if hint is None:
                 if wrong == ["yt_pred"]:
                     where = "a_next and c_next are right, so look at the prediction ŷ = softmax(Wy a⟨t⟩ + by)"
@@ -144,7 +239,7 @@ def check_lstm_cell_forward(lstm_cell_forward):
                 hint = f"{first}; {where}"
             fail(name, hint, case.label)
         _compare_cache(name, "cache", got["cache"], reference[3], v["parameters"], case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 # --- set 2: the forward pass over a sequence --------------------------------------------------------------------
@@ -152,9 +247,15 @@ def check_lstm_cell_forward(lstm_cell_forward):
 
 def check_lstm_forward(lstm_forward):
     """Check a learner's ``lstm_forward(x, a0, parameters)``: a, y, c over time and the caches."""
+    own_function(lstm_forward, "lstm_forward")
+    passed("lstm_forward", verify_lstm_forward(lstm_forward))
+
+
+def verify_lstm_forward(lstm_forward, seed=201, hidden=False):
+    """The verdict of :func:`check_lstm_forward`: the number of checks, or CheckFailed."""
     name = "lstm_forward"
     outputs = ("a", "y", "c")
-    cases = sequence_cases(201)
+    cases = sequence_cases(seed, hidden)
     for case in cases:
         v = case.values
         args = snapshot((v["x"], v["a0"], v["parameters"]))
@@ -170,6 +271,7 @@ def check_lstm_forward(lstm_forward):
             hint = diagnose(_arrays({k: got[k] for k in outputs}), expected, mistakes.SEQUENCE_FORWARD_MISTAKES,
                             lambda key, v=v: mistakes.sequence_forward_with(v["x"], v["a0"], v["parameters"], key))
             hint = hint or swapped_hint("values", {k: got[k] for k in outputs}, expected)
+            hint = hint or _first_shape_hint(got, expected, _dims(v))
             if hint is None:
                 hint = first
                 value = got[wrong[0]]
@@ -193,7 +295,7 @@ def check_lstm_forward(lstm_forward):
             fail(name, sentence + "; caches is (list_of_step_caches, x)", case.label)
         for t in range(T_x):
             _compare_cache(name, f"caches[0][{t}]", step_caches[t], caches[0][t], v["parameters"], case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 # --- set 3: the cell's backward pass ---------------------------------------------------------------------------
@@ -226,13 +328,14 @@ def _gradient_hint(got, expected, wrong, first, equations):
 
 def check_lstm_cell_backward(lstm_cell_backward):
     """Check a learner's ``lstm_cell_backward(da_next, dc_next, cache)``, equations (7)-(17)."""
-    passed("lstm_cell_backward", run_cell_backward_checks(lstm_cell_backward))
+    own_function(lstm_cell_backward, "lstm_cell_backward")
+    passed("lstm_cell_backward", verify_lstm_cell_backward(lstm_cell_backward))
 
 
-def run_cell_backward_checks(lstm_cell_backward):
-    """The checks of :func:`check_lstm_cell_backward`, without the final line; return how many passed."""
+def verify_lstm_cell_backward(lstm_cell_backward, seed=301, hidden=False):
+    """The verdict of :func:`check_lstm_cell_backward`: the number of checks, or CheckFailed."""
     name = "lstm_cell_backward"
-    cases = cell_cases(301)
+    cases = cell_cases(seed, hidden)
     for case in cases:
         v = case.values
         cache = lstm.lstm_cell_forward(v["xt"], v["a_prev"], v["c_prev"], v["parameters"])[3]
@@ -249,7 +352,8 @@ def run_cell_backward_checks(lstm_cell_backward):
             hint = diagnose(_arrays(got), expected, mistakes.CELL_BACKWARD_MISTAKES,
                             lambda key, v=v, cache=cache: mistakes.cell_backward_with(
                                 v["da_next"], v["dc_next"], cache, key))
-            hint = hint or swapped_hint("gradients", got, expected) or source_hint(lstm_cell_backward)
+            hint = (hint or swapped_hint("gradients", got, expected) or magnitude_hint(got, expected)
+                    or _first_shape_hint(got, expected, _dims(v)) or source_hint(lstm_cell_backward))
             fail(name, hint or _gradient_hint(got, expected, wrong, first, GRADIENT_EQUATIONS), case.label)
     # The reference agrees with the slope the forward pass measures; so must the learner's answer.
     fd_case = cases[0]
@@ -263,13 +367,23 @@ def run_cell_backward_checks(lstm_cell_backward):
     return len(cases) + 1
 
 
+#: The old name of :func:`verify_lstm_cell_backward` (set 5 grades with it).
+run_cell_backward_checks = verify_lstm_cell_backward
+
+
 # --- set 4: backpropagation through time ----------------------------------------------------------------------
 
 
 def check_lstm_backward(lstm_backward):
     """Check a learner's ``lstm_backward(da, caches)``: backpropagation through time."""
+    own_function(lstm_backward, "lstm_backward")
+    passed("lstm_backward", verify_lstm_backward(lstm_backward))
+
+
+def verify_lstm_backward(lstm_backward, seed=401, hidden=False):
+    """The verdict of :func:`check_lstm_backward`: the number of checks, or CheckFailed."""
     name = "lstm_backward"
-    cases = sequence_cases(401)
+    cases = sequence_cases(seed, hidden)
     for case in cases:
         v = case.values
         caches = lstm.lstm_forward(v["x"], v["a0"], v["parameters"])[3]
@@ -284,7 +398,8 @@ def check_lstm_backward(lstm_backward):
         if wrong:
             hint = diagnose(_arrays(got), expected, mistakes.SEQUENCE_BACKWARD_MISTAKES,
                             lambda key, v=v, caches=caches: mistakes.sequence_backward_with(v["da"], caches, key))
-            hint = hint or swapped_hint("gradients", got, expected)
+            hint = (hint or swapped_hint("gradients", got, expected) or magnitude_hint(got, expected)
+                    or _first_shape_hint(got, expected, _dims(v)))
             if hint is None:
                 T_x = v["x"].shape[2]
                 dx = got["dx"]
@@ -311,7 +426,7 @@ def check_lstm_backward(lstm_backward):
     for key, error in lstm.gradient_check(loss, inputs, {key: got["d" + key] for key in inputs}).items():
         if not error < FD_TOLERANCE:
             fail(name, f"d{key} disagrees with finite differences (relative error {error:.1e})", fd_case.label)
-    passed(name, len(cases) + 1)
+    return len(cases) + 1
 
 
 # --- small fixed examples, for the "expected output" cells ----------------------------------------------------
@@ -346,6 +461,7 @@ def show(label, array, digits=5):
         print("   " + " ".join(f"{round(float(value), digits) + 0.0:+.{digits}f}" for value in row))
 
 
-__all__ = ["Case", "check_lstm_backward", "check_lstm_cell_backward", "check_lstm_cell_forward",
+__all__ = ["Case", "verify_softmax", "verify_lstm_cell_forward", "verify_lstm_forward", "verify_lstm_cell_backward",
+           "verify_lstm_backward", "check_lstm_backward", "check_lstm_cell_backward", "check_lstm_cell_forward",
            "check_lstm_forward", "check_softmax", "example_cell_inputs", "example_sequence_inputs",
            "example_upstream_gradient", "random_lstm_parameters", "run_cell_backward_checks", "show"]

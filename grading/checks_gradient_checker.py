@@ -12,6 +12,7 @@ import lstm
 from .cases import cell_cases
 from .checks import CELL_GRADIENT_KEYS, GATE_KEYS, _expect_dict, run_cell_backward_checks
 from .feedback import call, check_not_modified, diagnose, difference, fail, matches, passed, snapshot
+from .guard import own_function
 from .mistakes import cell_backward_with
 
 NUMERICAL_GRADIENT_MISTAKES = {
@@ -78,6 +79,13 @@ def _known_functions():
 
 
 def check_numerical_gradient(numerical_gradient):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_numerical_gradient` judges it."""
+    own_function(numerical_gradient, "numerical_gradient")
+    return verify_numerical_gradient(numerical_gradient)
+
+
+def verify_numerical_gradient(numerical_gradient):
     """Check a learner's ``numerical_gradient(f, x, eps=1e-6)``: centred differences, one entry at a time."""
     name = "numerical_gradient"
     functions = _known_functions()
@@ -138,6 +146,13 @@ def relative_error_with(a, n, mistake=None):
 
 
 def check_relative_error(relative_error):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_relative_error` judges it."""
+    own_function(relative_error, "relative_error")
+    return verify_relative_error(relative_error)
+
+
+def verify_relative_error(relative_error):
     """Check a learner's ``relative_error(analytic, numerical)`` = ‖a − n‖ / (‖a‖ + ‖n‖), 0 when both are 0."""
     name = "relative_error"
     rng = np.random.default_rng(502)
@@ -183,6 +198,13 @@ def _dict_inputs():
 
 
 def check_gradient_check(gradient_check):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_gradient_check` judges it."""
+    own_function(gradient_check, "gradient_check")
+    return verify_gradient_check(gradient_check)
+
+
+def verify_gradient_check(gradient_check):
     """Check a learner's ``gradient_check(f, inputs, analytic, eps=1e-6)`` -> dict of relative errors."""
     name = "gradient_check"
     f, inputs, true = _dict_inputs()
@@ -232,6 +254,13 @@ CELL_INPUT_NAMES = tuple(key[1:] for key in CELL_GRADIENT_KEYS)
 
 
 def check_cell_gradient_errors(cell_gradient_errors):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_cell_gradient_errors` judges it."""
+    own_function(cell_gradient_errors, "cell_gradient_errors")
+    return verify_cell_gradient_errors(cell_gradient_errors)
+
+
+def verify_cell_gradient_errors(cell_gradient_errors):
     """Check a learner's ``cell_gradient_errors(forward, backward, xt, a_prev, c_prev, parameters, da_next,
     dc_next)``, on the reference backward pass and on backward passes with known mistakes."""
     name = "cell_gradient_errors"
@@ -267,6 +296,14 @@ def check_cell_gradient_errors(cell_gradient_errors):
 
 
 def check_backward_with_your_checker(cell_gradient_errors, lstm_cell_backward):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_backward_with_your_checker` judges it."""
+    own_function(cell_gradient_errors, "cell_gradient_errors")
+    own_function(lstm_cell_backward, "lstm_cell_backward")
+    return verify_backward_with_your_checker(cell_gradient_errors, lstm_cell_backward)
+
+
+def verify_backward_with_your_checker(cell_gradient_errors, lstm_cell_backward):
     """Run the learner's own gradient checker on the learner's own ``lstm_cell_backward``, then the full check."""
     name = "lstm_cell_backward"
     cases = cell_cases(505)[:3]

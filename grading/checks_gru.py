@@ -13,6 +13,7 @@ from .cases import gru_cases
 from .checks import _expect_dict, _expect_tuple
 from .feedback import call, check_not_modified, diagnose, difference, fail, passed, snapshot
 from .gru import GRU_FORWARD_MISTAKES, GRU_GRADIENT_KEYS, GRU_PARAMETER_KEYS, gru_cell_forward, gru_forward_with
+from .guard import own_function
 
 #: Finite differences of the learner's forward pass (step ε = 1e-6) must agree entry by entry to
 #: |analytic - numerical| <= GRU_FD_ATOL + GRU_FD_RTOL |numerical|.
@@ -21,9 +22,16 @@ GRU_FD_RTOL = 1e-6
 
 
 def check_gru_cell_forward(gru_cell_forward_learner):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_gru_cell_forward` judges it."""
+    own_function(gru_cell_forward_learner, "gru_cell_forward")
+    passed("gru_cell_forward", verify_gru_cell_forward(gru_cell_forward_learner))
+
+
+def verify_gru_cell_forward(gru_cell_forward_learner, seed=601, hidden=False):
     """Check a learner's ``gru_cell_forward(xt, a_prev, parameters)`` -> ``(a_next, cache)``."""
     name = "gru_cell_forward"
-    cases = gru_cases(601)
+    cases = gru_cases(seed, hidden)
     for case in cases:
         v = case.values
         args = snapshot((v["xt"], v["a_prev"], v["parameters"]))
@@ -38,13 +46,21 @@ def check_gru_cell_forward(gru_cell_forward_learner):
                             {"a_next": expected}, GRU_FORWARD_MISTAKES,
                             lambda key, v=v: {"a_next": gru_forward_with(v["xt"], v["a_prev"], v["parameters"], key)})
             fail(name, hint or sentence, case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 def check_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner):
+    """What the check cell calls: each function must be the learner's own, then
+    :func:`verify_gru_cell_backward` judges it."""
+    own_function(gru_cell_backward_learner, "gru_cell_backward")
+    own_function(gru_cell_forward_learner, "gru_cell_forward")
+    passed("gru_cell_backward", verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner))
+
+
+def verify_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner, seed=602, hidden=False):
     """Check a learner's ``gru_cell_backward(da_next, cache)`` against finite differences of their own forward."""
     name = "gru_cell_backward"
-    cases = gru_cases(602)
+    cases = gru_cases(seed, hidden)
     for case in cases:
         v = case.values
         a_next, cache = call("gru_cell_forward", gru_cell_forward_learner, v["xt"], v["a_prev"], v["parameters"],
@@ -87,7 +103,7 @@ def check_gru_cell_backward(gru_cell_backward_learner, gru_cell_forward_learner)
         if wrong:
             fail(name, f"{first}; wrong: {', '.join(wrong)}" + (f"; right: {', '.join(right)}" if right else ""),
                  case.label)
-    passed(name, len(cases))
+    return len(cases)
 
 
 __all__ = ["check_gru_cell_backward", "check_gru_cell_forward"]

@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 EPILOG = """\
-Only the answer cells (tagged `answer`) of a submission are graded: they are copied into a fresh copy of the
-released notebook, and nbval runs that copy with a time limit per cell. Students are named by file name
+Only the answer cells (tagged `answer`) of a submission are graded. A cell that breaks a rule of answers (imports
+other than numpy and math, Python internals, rebinding the notebook's names) scores 0. The others run with nbval
+in a notebook where the course's packages cannot be imported, on hidden cases; the same verdict as the notebook's
+check cell is applied outside. Time limits hold per cell and per notebook. Students are named by file name
 (alice.ipynb -> alice), or by folder name for a folder of folders (class/alice/*.ipynb -> alice).
 Exit status: 0 when every exercise passed, 1 when one failed, 2 when a file could not be graded.
 """
@@ -36,6 +38,8 @@ def main(argv=None):
                         "into DIR")
     parser.add_argument("--exercises", metavar="DIR", help="folder of the released learner notebooks "
                         "(default: the repository's exercises/)")
+    parser.add_argument("--seed", type=int, default=None, help="draw the hidden cases from this seed (default: a "
+                        "new seed for every run, written to the JSON)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no table")
     args = parser.parse_args(argv)
 
@@ -61,7 +65,8 @@ def main(argv=None):
             print(f"graded {grade.student}: {grade.path} ({grade.status})", file=sys.stderr, flush=True)
 
     grades = grader.grade_many(submissions, jobs=args.jobs, progress=progress, released_folder=args.exercises,
-                               expected_set=expected, cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+                               expected_set=expected, cell_timeout=args.cell_timeout, total_timeout=args.timeout,
+                               seed=args.seed)
     # With --json - (or --csv -) standard output carries the data alone, so the table goes to standard error.
     table_stream = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
     if not args.quiet:

@@ -20,13 +20,33 @@ import numpy as np
 #: Tolerances of a comparison with the reference, in float64: |got - expected| <= ATOL + RTOL * |expected|.
 RTOL = 1e-8
 ATOL = 1e-10
+#: Tolerances for float32 inputs (relative to the array's largest entry for the absolute part).
+SINGLE_RTOL = 1e-4
+SINGLE_ATOL = 1e-5
 #: A mistaken reference "reproduces" the learner's output when it agrees this closely.
 MATCH_RTOL = 1e-6
 MATCH_ATOL = 1e-8
 
 
+#: How a failed check's message starts in a notebook (the grader reads it back from nbval's record).
+RENDERED_FAILURE = "✗ "
+
+
 class CheckFailed(AssertionError):
-    """A check found a mistake. The message is one line: the function's name, then the hint."""
+    """A check found a mistake. The message is one line: the function's name, then the hint.
+
+    In a notebook, IPython shows what :meth:`_render_traceback_` returns instead of a traceback through the
+    checks' own code: the learner sees the hint and the failing case, and the cell still fails (nbval too).
+    """
+
+    def _render_traceback_(self):
+        message = str(self)
+        function, _, rest = message.partition(": ")
+        hint, _, case = rest.partition(" [case: ")
+        lines = [f"\x1b[1;31m{RENDERED_FAILURE}{function}\x1b[0m: {hint}"]
+        if case:
+            lines.append(f"  failing case: {case.rstrip(']')}")
+        return lines
 
 
 def fail(function, hint, case=None):
@@ -65,6 +85,11 @@ def call(function_name, function, *args, case=None, explain=None):
                              else f"raised {type(error).__name__}: {message}"), case)
 
 
+def _same_error(a, b):
+    """Whether two exceptions are the same error: same type name and message (a recorded one has only these)."""
+    return type(a).__name__ == type(b).__name__ and str(a) == str(b)
+
+
 def explain_by(mistakes, run_mistake):
     """An ``explain`` for :func:`call`: the hint of the first mistake that raises the same error, or None."""
     def explain(error):
@@ -74,7 +99,7 @@ def explain_by(mistakes, run_mistake):
                     warnings.simplefilter("ignore")
                     run_mistake(key)
             except Exception as other:
-                if type(other) is type(error) and str(other) == str(error):
+                if _same_error(other, error):
                     return hint
         return None
     return explain
@@ -114,12 +139,21 @@ def difference(label, got, expected):
         return f"{label} should be a numpy array of shape {expected.shape}, got {type(got).__name__}"
     if got.shape != expected.shape:
         return f"{label} has shape {got.shape}, expected {expected.shape}"
-    if got.dtype != expected.dtype:
+    single = expected.dtype == np.float32  # float32 inputs: float32 or float64 results, float32 precision
+    if got.dtype != expected.dtype and not (single and got.dtype == np.float64):
+        if got.dtype.kind in "iub" and expected.dtype.kind == "f":
+            return (f"{label} has the integer dtype {got.dtype}, expected {expected.dtype}: an array made with "
+                    f"np.zeros_like (or empty_like, ones_like) of an integer input copies its dtype; make float "
+                    f"arrays, for example np.zeros(shape)")
         return f"{label} has dtype {got.dtype}, expected {expected.dtype}"
     if not np.all(np.isfinite(got)):
         return f"{label} contains nan or inf (an overflow? a division by zero?)"
-    error = np.abs(got - expected)
-    excess = error - (ATOL + RTOL * np.abs(expected))
+    error = np.abs(got.astype(np.float64) - expected)
+    if single:
+        scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+        excess = error - (SINGLE_ATOL * scale + SINGLE_RTOL * np.abs(expected.astype(np.float64)))
+    else:
+        excess = error - (ATOL + RTOL * np.abs(expected))
     if np.all(excess <= 0):
         return None
     index = np.unravel_index(int(np.argmax(excess)), got.shape) if got.shape else ()
@@ -158,6 +192,10 @@ def diagnose(got, reference, mistakes, run_mistake):
     wrong = [name for name, value in got.items() if name in reference and not matches(value, reference[name])]
     if not wrong:
         return None
+    for name in wrong:  # integer results (np.zeros_like of an integer input) are that mistake, whatever else
+        value, want = np.asarray(got[name]), np.asarray(reference[name])
+        if value.dtype.kind in "iub" and want.dtype.kind == "f":
+            return difference(name, value, want)
     candidates = []
     for key, hint in mistakes.items():
         try:
@@ -185,10 +223,12 @@ SOURCE_HINTS = [
 
 def source_hint(function):
     """A hint from patterns in the learner's source code (a fallback when no mistaken reference matches)."""
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        return None
+    source = getattr(function, "answer_source", None)  # a replay of recorded outputs carries its answer's source
+    if source is None:
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            return None
     for pattern, hint in SOURCE_HINTS:
         if pattern.search(source):
             return hint
@@ -221,3 +261,39 @@ def swapped_hint(what, got, expected):
 def summary_key(hint):
     """The part of a hint that names the mistake, without the case details (for counting mistakes in a class)."""
     return re.sub(r"\s*\[case: [^\]]*\]$", "", hint)
+
+
+def magnitude_hint(got, expected):
+    """A hint when right gradients come back clipped or rescaled (a training trick that is not the gradient)."""
+    pairs = [(np.asarray(got[k], dtype=np.float64), np.asarray(v, dtype=np.float64)) for k, v in expected.items()
+             if isinstance(got.get(k), np.ndarray) and np.shape(got[k]) == np.shape(v)
+             and got[k].dtype.kind == "f" and np.all(np.isfinite(got[k]))]
+    if not pairs:
+        return None
+    largest = max(float(np.max(np.abs(g))) if g.size else 0.0 for g, _ in pairs)
+    true_largest = max(float(np.max(np.abs(e))) if e.size else 0.0 for _, e in pairs)
+    for key, value in got.items():  # one gradient clipped on its own
+        want = expected.get(key)
+        if (isinstance(value, np.ndarray) and want is not None and value.shape == np.shape(want) and value.size
+                and value.dtype.kind == "f" and np.all(np.isfinite(value))):
+            bound = float(np.max(np.abs(value)))
+            if bound < float(np.max(np.abs(want))) * (1 - 1e-6) and np.allclose(
+                    np.clip(want, -bound, bound), value, rtol=1e-6, atol=1e-9):
+                others = [k for k in expected if k != key and isinstance(got.get(k), np.ndarray)
+                          and np.shape(got[k]) == np.shape(expected[k])
+                          and float(np.max(np.abs(got[k]), initial=0)) < float(np.max(np.abs(expected[k]),
+                                                                                         initial=0)) * (1 - 1e-6)]
+                if not others:
+                    return (f"{key} is clipped at ±{bound:.6g}; return the true gradient: clipping belongs to the "
+                            f"training step, not to backpropagation")
+    if largest < true_largest * (1 - 1e-6):
+        clipped = all(np.allclose(np.clip(e, -largest, largest), g, rtol=1e-6, atol=1e-9) for g, e in pairs)
+        if clipped:
+            return (f"the gradients are clipped at ±{largest:.6g}; return the true gradients: clipping "
+                    f"belongs to the training step, not to backpropagation")
+        ratios = [g[np.abs(e) > 1e-12] / e[np.abs(e) > 1e-12] for g, e in pairs]
+        ratios = np.concatenate([r.ravel() for r in ratios]) if ratios else np.array([])
+        if ratios.size and np.allclose(ratios, ratios[0], rtol=1e-6) and abs(ratios[0] - 1) > 1e-6:
+            return (f"every gradient is the true one times {ratios[0]:.6g} (rescaled, by a norm?); return the "
+                    f"true gradients: rescaling belongs to the training step, not to backpropagation")
+    return None

@@ -4,23 +4,28 @@ How one notebook is graded:
 
 1. The submission is read (a file that is not a notebook gives a one-line :class:`SubmissionError`) and its exercise
    set identified, from its metadata and from the ids of its answer cells.
-2. Only its ``answer`` cells are taken, matched to the released learner notebook's answer cells by cell id, then by
-   order, and put into a fresh copy of the released notebook. Everything else the learner changed, check cells and
-   stored outputs included, is ignored, so that editing them cannot raise a grade.
-3. nbval runs the copy in a subprocess (``python -m pytest --nbval``) with a time limit per cell, and the whole run
-   with a total time limit after which its process group is killed. An endless loop fails its exercise; the cells
-   after it still run.
-4. An exercise scores its points when its answer cell and every check cell after it pass; otherwise 0 points and the
-   first failure's hint.
+2. Only its ``answer`` cells are taken, matched to the released notebook's answer cells by cell id, then by order.
+   Everything else the learner changed, check cells and stored outputs included, is ignored. An answer cell that
+   breaks a rule of :mod:`grading.policy` scores 0 with the rule's one-line reason and is not run.
+3. For the sets whose checks can be replayed (:func:`isolation_plan`: every set but the gradient checker's), the
+   verdict's calls on hidden cases are planned with the reference functions (:mod:`grading.recording`), and nbval
+   runs an isolated notebook (:func:`isolated_notebook`, :func:`run_isolated`): numpy, the given functions as plain
+   code, the answers, and a recorder that writes what the answers' functions return. The course's packages cannot be
+   imported there. The grader then applies the check's own verdict to the records, in its own process.
+   The other sets run a copy of the released notebook with the answers in place, as nbval would.
+4. Every cell has a time limit and the whole run another, after which its process group is killed. An exercise scores
+   its points when its verdict passes; otherwise 0 points and the first failure's hint.
 
 Grading runs the learner's code with the grader's permissions: grade notebooks you did not write in a sandbox.
 """
 
+import ast
 import copy
 import csv
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,8 +37,11 @@ from pathlib import Path
 
 import nbformat
 
-from .feedback import summary_key
+from . import givens
+from .feedback import RENDERED_FAILURE, CheckFailed, summary_key
 from .notebooks import exercises_of, is_answer, normalise_set, released_notebooks, set_name
+from .policy import first_violation, names_defined
+from .recording import RECORDER_SOURCE, Replay, ReplayError, ReplaySession, load_records, make_plan
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed|Interrupt|Exit|Warning))(?::\s*(.*))?$")
@@ -61,6 +69,8 @@ class NotebookGrade:
     error: str = ""
     #: cell id -> "passed", "failed" or "not run", for every code cell of the graded copy
     cell_outcomes: dict = field(default_factory=dict)
+    #: the seed the hidden cases were drawn from (None for a set graded by running its check cells)
+    seed: int = None
 
     @property
     def points(self):
@@ -79,7 +89,7 @@ class NotebookGrade:
     def as_dict(self):
         return {"student": self.student, "notebook": self.path, "set": self.set, "status": self.status,
                 "points": self.points, "max_points": self.max_points, "error": self.error,
-                "exercises": [asdict(grade) for grade in self.exercises]}
+                "exercises": [asdict(grade) for grade in self.exercises], "seed": self.seed}
 
 
 # --- reading a submission ----------------------------------------------------------------------------------------
@@ -129,50 +139,72 @@ def identify_set(submission, released, expected=None):
     return chosen
 
 
-#: An answer may not take the course's own implementation: ``import lstm``, ``from lstm ...`` or ``lstm.``.
-USES_PACKAGE = re.compile(r"^\s*(import|from)\s+lstm\b|\blstm\s*\.", re.MULTILINE)
+def protected_names(released):
+    """The names an answer may not rebind: what the released notebook's other code cells define or import (of the
+    check cells, only imports and definitions: the variables a check cell prints are rebound by it anyway)."""
+    names = {"lstm", "grading"}
+    for cell in released.cells:
+        if cell.get("cell_type") == "code" and not is_answer(cell):
+            names |= names_defined(cell.source, variables="check" not in cell.get("metadata", {}).get("tags", []))
+    return names
 
-#: What such an answer cell is replaced by in the graded copy: its exercise fails with this hint.
-USES_PACKAGE_SOURCE = ('raise RuntimeError("this answer uses the course\'s lstm package (import lstm, from lstm, '
-                       'lstm.): write the function yourself")\n')
+
+def policy_reason(source, released):
+    """The one-line reason an answer cell breaks the rules of :mod:`grading.policy`, or None."""
+    allowed = {exercise.name for exercise in exercises_of(released)}
+    return first_violation(source, protected_names(released), allowed)
 
 
-def uses_course_package(source):
-    """Whether an answer cell's source imports or calls the course's ``lstm`` package."""
-    return bool(USES_PACKAGE.search(source))
+def _refusal(reason):
+    """The code an answer cell that breaks the rules is replaced by: it fails with the reason."""
+    return f"raise RuntimeError({reason!r})\n"
+
+
+def matched_answers(released, submission):
+    """``{exercise name: the submission's answer source}`` for the exercises it answers; and the missing ones.
+
+    Answer cells are matched by cell id first; the remaining ones by their order among the cells tagged ``answer``.
+    """
+    by_id = {cell.get("id"): cell for cell in submission.cells if cell.get("cell_type") == "code"}
+    released_ids = {cell.get("id") for cell in released.cells if is_answer(cell)}
+    unmatched = [cell for cell in submission.cells if is_answer(cell) and cell.get("id") not in released_ids]
+    answers, missing = {}, []
+    for exercise in exercises_of(released):
+        theirs = by_id.get(released.cells[exercise.answer_index].get("id"))
+        if theirs is None and unmatched:
+            theirs = unmatched.pop(0)
+        if theirs is None:
+            missing.append(exercise.name)
+        else:
+            answers[exercise.name] = theirs.source
+    if len(missing) == len(exercises_of(released)):
+        raise SubmissionError("has lost its answer cells (no cell tagged `answer` and no answer cell id of set "
+                              f"{set_name(released)}); copy your answers into the released notebook")
+    return answers, missing
 
 
 def graded_copy(released, submission):
     """A copy of the released notebook with the submission's answer cells in place; and the unmatched exercises.
 
-    Answer cells are matched by cell id first; the remaining ones by their order among the cells tagged ``answer``.
+    An answer cell that breaks a rule of :mod:`grading.policy` is replaced by a cell that raises the reason.
     """
     notebook = copy.deepcopy(released)
-    by_id = {cell.get("id"): cell for cell in submission.cells if cell.get("cell_type") == "code"}
-    released_ids = {cell.get("id") for cell in released.cells if is_answer(cell)}
-    unmatched = [cell for cell in submission.cells if is_answer(cell) and cell.get("id") not in released_ids]
-    missing = []
+    answers, missing = matched_answers(released, submission)
     for exercise in exercises_of(notebook):
-        cell = notebook.cells[exercise.answer_index]
-        theirs = by_id.get(cell.get("id"))
-        if theirs is None and unmatched:
-            theirs = unmatched.pop(0)
-        if theirs is None:
-            missing.append(exercise.name)
-            continue
-        cell.source = theirs.source if not uses_course_package(theirs.source) else USES_PACKAGE_SOURCE
-        cell.outputs = []
-        cell.execution_count = None  # an unrun reference: nbval does not compare the answer cell's own output
-    if len(missing) == len(exercises_of(notebook)):
-        raise SubmissionError("has lost its answer cells (no cell tagged `answer` and no answer cell id of set "
-                              f"{set_name(released)}); copy your answers into the released notebook")
+        if exercise.name in answers:
+            cell = notebook.cells[exercise.answer_index]
+            reason = policy_reason(answers[exercise.name], released)
+            cell.source = answers[exercise.name] if reason is None else _refusal(reason)
+            cell.outputs = []
+            cell.execution_count = None  # an unrun reference: nbval does not compare the answer cell's own output
     return notebook, missing
 
 
 # --- running nbval -----------------------------------------------------------------------------------------------
 
 
-def run_nbval(notebook, workdir, cell_timeout, total_timeout):
+def run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="grading.nbval_report", environment=None,
+              lax=False):
     """Run nbval on ``notebook`` inside ``workdir``; return ({code cell number: record}, whether it timed out)."""
     workdir = Path(workdir)
     path = workdir / "submission.ipynb"
@@ -180,11 +212,11 @@ def run_nbval(notebook, workdir, cell_timeout, total_timeout):
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     results = workdir / "results.jsonl"
     command = [sys.executable, "-m", "pytest", str(path), "--nbval", "--nbval-current-env",
-               f"--nbval-cell-timeout={cell_timeout}", "-p", "grading.nbval_report", "-p", "no:cacheprovider",
+               f"--nbval-cell-timeout={cell_timeout}", "-p", plugin, "-p", "no:cacheprovider",
                "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "-q", "--color=no",
-               "-W", "ignore::DeprecationWarning"]
+               "-W", "ignore::DeprecationWarning"] + (["--nbval-lax"] if lax else [])
     env = {**os.environ, "LSTM_GRADE_RESULTS": str(results), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+           "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", **(environment or {})}
     process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     timed_out = False
@@ -208,6 +240,30 @@ def run_nbval(notebook, workdir, cell_timeout, total_timeout):
     return records, timed_out
 
 
+#: The stub of a course package in the isolated notebook: neither an editable nor a regular install is reachable.
+STUB_PACKAGE = 'raise ImportError("the course\'s {name} package is not available to an answer")\n'
+
+
+def run_isolated(notebook, workdir, cell_timeout, total_timeout):
+    """Run the isolated notebook with nbval where the course's packages cannot be imported.
+
+    The kernel starts in ``workdir`` with ``PYTHONPATH`` pointing first at stub packages ``lstm`` and ``grading``
+    whose import raises ImportError. nbval's results are written by a copy of :mod:`grading.nbval_report` that
+    lives outside the stubs.
+    """
+    workdir = Path(workdir)
+    stubs, plugins = workdir / "stubs", workdir / "plugins"
+    for name in ("lstm", "grading"):
+        (stubs / name).mkdir(parents=True, exist_ok=True)
+        (stubs / name / "__init__.py").write_text(STUB_PACKAGE.format(name=name), encoding="utf-8")
+    plugins.mkdir(exist_ok=True)
+    report = Path(__file__).with_name("nbval_report.py").read_text(encoding="utf-8")
+    (plugins / "lstm_grade_nbval_report.py").write_text(report, encoding="utf-8")
+    environment = {"PYTHONPATH": os.pathsep.join([str(stubs), str(plugins)]), "PYTHONNOUSERSITE": "1"}
+    return run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="lstm_grade_nbval_report",
+                     environment=environment, lax=True)
+
+
 def hint_of(record, cell_timeout):
     """A one-line hint from nbval's record of a failed cell."""
     message = record.get("message", "")
@@ -218,6 +274,11 @@ def hint_of(record, cell_timeout):
     if "Kernel dead" in message:
         return "the Python kernel had died (did an earlier cell exit or crash Python?)"
     lines = [ANSI.sub("", line).rstrip() for line in record.get("traceback", "").splitlines()]
+    for number, line in enumerate(lines):  # a CheckFailed as the notebook shows it (its _render_traceback_)
+        if line.startswith(RENDERED_FAILURE):
+            case = next((rest.strip()[len("failing case: "):] for rest in lines[number + 1:number + 2]
+                         if rest.strip().startswith("failing case: ")), None)
+            return line[len(RENDERED_FAILURE):] + (f" [case: {case}]" if case else "")
     for line in reversed(lines):
         match = EXCEPTION_LINE.match(line.strip())
         if match:
@@ -232,11 +293,13 @@ def hint_of(record, cell_timeout):
 
 
 def grade_notebook(path, student=None, released_folder=None, expected_set=None, cell_timeout=60,
-                   total_timeout=None, runner=None):
+                   total_timeout=None, runner=None, seed=None):
     """Grade one notebook; never raises for a bad submission (the error goes into the result).
 
-    ``runner(notebook, workdir, cell_timeout, total_timeout)`` runs the graded copy and returns
-    ``({code cell number: record}, timed_out)``; the default is :func:`run_nbval` (tests may pass a faster one).
+    ``runner(notebook, workdir, cell_timeout, total_timeout)`` runs the notebook the grader builds and returns
+    ``({code cell number: record}, timed_out)``; the default is :func:`run_isolated` for the sets whose checks can be
+    replayed (:func:`isolation_plan`) and :func:`run_nbval` for the others (tests may pass a faster one).
+    ``seed`` draws the hidden cases (default: a new random seed for every notebook).
     """
     path = Path(path)
     grade = NotebookGrade(student=student or path.stem, path=str(path))
@@ -251,6 +314,13 @@ def grade_notebook(path, student=None, released_folder=None, expected_set=None, 
         submission = read_notebook(path)
         grade.set = identify_set(submission, {name: _answer_ids(nb) for name, nb in released.items()},
                                  expected_set)
+        plan = isolation_plan(released[grade.set])
+        if plan is not None:
+            _grade_isolated(grade, released[grade.set], submission, plan, cell_timeout, total_timeout,
+                            runner or run_isolated, seed if seed is not None else secrets.randbelow(2**31))
+            return grade
+        answers, _ = matched_answers(released[grade.set], submission)
+        refused = {name: policy_reason(source, released[grade.set]) for name, source in answers.items()}
         notebook, missing = graded_copy(released[grade.set], submission)
         exercises = exercises_of(notebook)
         code_numbers = {}
@@ -271,6 +341,8 @@ def grade_notebook(path, student=None, released_folder=None, expected_set=None, 
             hint = ""
             if exercise.name in missing:
                 hint = "the answer cell is missing from the notebook"
+            elif refused.get(exercise.name):
+                hint = refused[exercise.name]
             elif setup_failure:
                 hint = f"a setup cell failed: {setup_failure}"
             else:
@@ -290,6 +362,146 @@ def grade_notebook(path, student=None, released_folder=None, expected_set=None, 
     except Exception as error:  # one student's odd file must never stop the class
         grade.error = f"could not grade: {type(error).__name__}: {error}"
     return grade
+
+
+# --- grading in isolation ----------------------------------------------------------------------------------------
+
+CHECK_CALL = re.compile(r"\b(check_\w+)\(\s*([\w\s,]*?)\s*\)")
+
+
+def reference_functions():
+    """The course's reference for every exercise function whose outputs the grader can record and replay."""
+    import lstm
+
+    from . import gru
+
+    return {"softmax": lstm.softmax, "lstm_cell_forward": lstm.lstm_cell_forward, "lstm_forward": lstm.lstm_forward,
+            "lstm_cell_backward": lstm.lstm_cell_backward, "lstm_backward": lstm.lstm_backward,
+            "gru_cell_forward": gru.gru_cell_forward, "gru_cell_backward": gru.gru_cell_backward}
+
+
+def _verifier(check_name):
+    from . import checks, checks_gradient_checker, checks_gru
+
+    for module in (checks, checks_gru, checks_gradient_checker):
+        verify = getattr(module, "verify_" + check_name[len("check_"):], None)
+        if verify is not None:
+            return verify
+    return None
+
+
+def isolation_plan(released):
+    """``[(exercise, verify, argument names)]`` when every exercise's check can be replayed, else None.
+
+    A check can be replayed when the check cell calls ``check_<name>(f, ...)`` with answer functions only, each
+    with a reference in :func:`reference_functions`. (Set 5's checks hand functions to the learner's functions:
+    it is graded by running its check cells, behind the policy.)
+    """
+    references = reference_functions()
+    found = []
+    for exercise in exercises_of(released):
+        match = next((m for m in (CHECK_CALL.search(released.cells[i].source) for i in exercise.check_indices) if m),
+                     None)
+        if match is None:
+            return None
+        verify = _verifier(match.group(1))
+        names = [name.strip() for name in match.group(2).split(",") if name.strip()]
+        if verify is None or not names or not all(name in references for name in names):
+            return None
+        found.append((exercise, verify, names))
+    return found
+
+
+def given_names(released):
+    """The names the released notebook's setup cells import from the course's package (``from lstm import ...``)."""
+    names = []
+    for cell in released.cells:
+        if cell.get("cell_type") != "code" or is_answer(cell) or "check" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lstm":
+                names += [alias.name for alias in node.names if alias.name in givens.NEEDS]
+    return names
+
+
+def isolated_notebook(released, answers, plan, workdir):
+    """The notebook the grader runs: numpy and the given functions, then each answer and its recorder.
+
+    Returns the notebook and, per exercise, the numbers (among code cells) of its answer cell (or None) and of its
+    recorder cell.
+    """
+    cells, where = [nbformat.v4.new_code_cell("import numpy as np\n\n" + givens.source_of(given_names(released)))], {}
+    for exercise, _, names in plan:
+        answer = None
+        if exercise.name in answers:
+            answer = len(cells)
+            cells.append(nbformat.v4.new_code_cell(answers[exercise.name]))
+        cells.append(nbformat.v4.new_code_cell(RECORDER_SOURCE))
+        functions = "{" + ", ".join(f"{name!r}: globals().get({name!r})" for name in names) + "}"
+        stem = str(Path(workdir) / exercise.name)
+        cells.append(nbformat.v4.new_code_cell(f"_lstm_grade_record({functions}, {stem + '-plan'!r}, "
+                                               f"{stem + '-record'!r})"))
+        where[exercise.name] = (answer, len(cells) - 1)
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook, where
+
+
+def replayed_verdict(verify, names, answers, plan, records, seed):
+    """The verdict on the recorded outputs: '' when they pass, else the one-line hint."""
+    session = ReplaySession(plan.calls, plan.arrays, *records)
+    replays = [Replay(name, session, answers.get(name)) for name in names]
+    try:
+        verify(*replays, seed=seed, hidden=True)  # prints nothing (no redirection: graders run in threads)
+    except CheckFailed as failure:
+        return " ".join(str(failure).split())
+    except ReplayError as error:
+        return f"could not be graded (a defect of the grader: {error}); tell your instructor"
+    return ""
+
+
+def _grade_isolated(grade, released, submission, plan, cell_timeout, total_timeout, runner, seed):
+    grade.seed = seed
+    answers, missing = matched_answers(released, submission)
+    refused = {name: policy_reason(source, released) for name, source in answers.items()}
+    accepted = {name: source for name, source in answers.items() if not refused[name]}
+    with tempfile.TemporaryDirectory(prefix="lstm-grade-") as workdir:
+        plans = {}
+        for exercise, verify, names in plan:
+            plans[exercise.name] = make_plan(verify, [(name, reference_functions()[name]) for name in names], seed)
+            plans[exercise.name].write(str(Path(workdir) / f"{exercise.name}-plan"))
+        notebook, where = isolated_notebook(released, accepted, plan, workdir)
+        total = total_timeout or cell_timeout * len(notebook.cells) + 60
+        records, timed_out = runner(notebook, workdir, cell_timeout, total)
+        setup = records.get(0, {})
+        for exercise, verify, names in plan:
+            answer_cell, record_cell = where[exercise.name]
+            hint = ""
+            if exercise.name in missing:
+                hint = "the answer cell is missing from the notebook"
+            elif refused.get(exercise.name):
+                hint = refused[exercise.name]
+            elif setup.get("outcome") == "failed":
+                hint = f"a setup cell failed: {hint_of(setup, cell_timeout)}"
+            elif records.get(answer_cell, {}).get("outcome") == "failed":
+                hint = hint_of(records[answer_cell], cell_timeout)
+            elif record_cell not in records:
+                hint = ("not run: the notebook exceeded its total time limit" if timed_out
+                        else "not run: the grader stopped before this exercise")
+            elif records[record_cell]["outcome"] == "failed":
+                hint = hint_of(records[record_cell], cell_timeout)
+            else:
+                outputs = load_records(str(Path(workdir) / f"{exercise.name}-record"))
+                hint = ("its outputs could not be recorded" if outputs is None else
+                        replayed_verdict(verify, names, accepted, plans[exercise.name], outputs, seed))
+            grade.exercises.append(ExerciseGrade(exercise.name, 0 if hint else exercise.points, exercise.points,
+                                                 not hint, hint))
+            outcome = "failed" if hint else "passed"
+            answer_id = released.cells[exercise.answer_index].get("id")
+            grade.cell_outcomes[answer_id] = ("failed" if exercise.name in refused and refused[exercise.name]
+                                              else records.get(answer_cell, {}).get("outcome", "not run"))
+            for index in exercise.check_indices:
+                grade.cell_outcomes[released.cells[index].get("id")] = outcome
 
 
 def collect_submissions(paths):
@@ -318,7 +530,13 @@ def collect_submissions(paths):
 
 
 def grade_many(submissions, jobs=1, progress=None, **options):
-    """Grade ``[(student, path)]`` with ``jobs`` notebooks at a time; results in the order given."""
+    """Grade ``[(student, path)]`` with ``jobs`` notebooks at a time; results in the order given.
+
+    One seed, chosen here unless ``seed`` is given, draws the hidden cases of the whole class: the same mistake gives
+    the same hint to every student, and the table of common mistakes counts it once.
+    """
+    if options.get("seed") is None:
+        options["seed"] = secrets.randbelow(2**31)
     def one(item):
         student, path = item
         if Path(path).is_dir():

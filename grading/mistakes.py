@@ -144,6 +144,12 @@ CELL_BACKWARD_MISTAKES = {
     "dzc-no-update-gate": "(8) is missing the update gate: dzc = dc_total ⊙ Γu ⊙ (1 − c̃²)",
     "dzc-it-for-cct": "(8) uses the wrong gate values: dzc = dc_total ⊙ Γu ⊙ (1 − c̃²)",
     "dzi-no-cct": "(9) is missing c̃: dzi = dc_total ⊙ c̃ ⊙ Γu(1 − Γu)",
+    "dzi-it-for-cct": "(9) uses Γu (it) where c̃ (cct) belongs: dzi = dc_total ⊙ c̃ ⊙ Γu(1 − Γu)",
+    "dzi-ft-for-cct": "(9) uses Γf (ft) where c̃ (cct) belongs: dzi = dc_total ⊙ c̃ ⊙ Γu(1 − Γu)",
+    "dzc-ft-for-it": "(8) uses Γf (ft) where Γu (it) belongs: dzc = dc_total ⊙ Γu ⊙ (1 − c̃²)",
+    "dzc-ot-for-it": "(8) uses Γo (ot) where Γu (it) belongs: dzc = dc_total ⊙ Γu ⊙ (1 − c̃²)",
+    "a_prev-for-c_prev": "(10) uses a_prev where c_prev belongs: dzf = dc_total ⊙ c⟨t−1⟩ ⊙ Γf(1 − Γf)",
+    "dzo-ot-for-tanh": "(7) uses Γo where tanh(c⟨t⟩) belongs: dzo = da_next ⊙ tanh(c⟨t⟩) ⊙ Γo(1 − Γo)",
     "dzo-no-sigmoid-prime": "(7) is missing the σ′ factor Γo(1 − Γo)",
     "dzo-c-not-tanh": "(7) uses c⟨t⟩ where tanh(c⟨t⟩) belongs: dzo = da_next ⊙ tanh(c⟨t⟩) ⊙ Γo(1 − Γo)",
     "dzo-dc_total": "(7) uses dc_total; the output gate only receives da_next: "
@@ -184,19 +190,22 @@ def cell_backward_with(da_next, dc_next, cache, mistake=None):
     through_a = 0 if mistake == "no-da-path" else da_next * ot * tanh_prime
     dc_total = (0 if mistake == "no-dc_next" else dc_next) + through_a
 
-    dzo = (dc_total if mistake == "dzo-dc_total" else da_next) * (c_next if mistake == "dzo-c-not-tanh" else tanh_c)
+    dzo = (dc_total if mistake == "dzo-dc_total" else da_next) * {"dzo-c-not-tanh": c_next,
+                                                                   "dzo-ot-for-tanh": ot}.get(mistake, tanh_c)
     dzo = dzo * (1 if mistake == "dzo-no-sigmoid-prime" else ot * (1 - ot))
     cand_prime = {"sigmoid-tanh-swapped": cct * (1 - cct), "dzc-sigmoid-prime": cct * (1 - cct),
                   "dzc-stray-cct": cct * (1 - cct**2), "dzc-tanh-of-cct": 1 - np.tanh(cct) ** 2}.get(
         mistake, 1 - cct**2)
-    dzc = dc_total * {"dzc-no-update-gate": 1, "dzc-it-for-cct": cct}.get(mistake, it) * cand_prime
+    dzc = dc_total * {"dzc-no-update-gate": 1, "dzc-it-for-cct": cct, "dzc-ft-for-it": ft,
+                      "dzc-ot-for-it": ot}.get(mistake, it) * cand_prime
     it_prime = it * (1 - it)
     ft_prime = ft * (1 - ft)
     if mistake == "sigmoid-tanh-swapped":
         it_prime, ft_prime = 1 - it**2, 1 - ft**2
-    dzi = dc_total * (1 if mistake == "dzi-no-cct" else cct) * (ft_prime if mistake == "dzi-sigmoid-prime-of-ft"
-                                                               else it_prime)
-    remembered = {"c_next-for-c_prev": c_next, "cct-for-c_prev": cct}.get(mistake, c_prev)
+    dzi = dc_total * {"dzi-no-cct": 1, "dzi-it-for-cct": it, "dzi-ft-for-cct": ft}.get(mistake, cct) * (
+        ft_prime if mistake == "dzi-sigmoid-prime-of-ft" else it_prime)
+    remembered = {"c_next-for-c_prev": c_next, "cct-for-c_prev": cct, "a_prev-for-c_prev": a_prev}.get(
+        mistake, c_prev)
     dzf = dc_total * remembered * (it_prime if mistake == "dzf-sigmoid-prime-of-it" else ft_prime)
     if mistake == "forget-update-swapped":
         dzi = dc_total * cct * ft_prime
