@@ -23,7 +23,9 @@ from grading.notebooks import exercises_folder, exercises_of, is_answer, is_chec
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [path.stem for path in solution_paths()]
-MAX_CODE_LINE = 88
+#: Longest code line: what the book's text column shows without sideways scrolling (learner pages are book pages;
+#: the solved notebooks, read in JupyterLab, may reach 88 in the solutions).
+MAX_CODE_LINE = {"learner": 79, "solved": 88}
 
 #: Tooling a reader must not see: nbval's comment markers, linter pragmas, the generator's solution fences.
 MARKERS = re.compile(r"#\s*(NBVAL_|PYTEST_VALIDATE_|noqa|type:\s*ignore|pragma|fmt:)|### (BEGIN|END) SOLUTION",
@@ -303,7 +305,7 @@ def test_code_lines_fit_the_column(name, which):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             for line in cell.source.splitlines():
-                assert len(line) <= MAX_CODE_LINE, f"{cell.id}: {len(line)} characters: {line}"
+                assert len(line) <= MAX_CODE_LINE[which], f"{cell.id}: {len(line)} characters: {line}"
 
 
 @pytest.mark.parametrize("name", SETS)
