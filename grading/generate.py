@@ -13,7 +13,8 @@ also a page of the book. In the learner's notebook:
   compares them there.
 
 With ``--check`` it writes nothing and exits 1 when a learner notebook is out of date (``make test`` has a test that
-does the same).
+does the same). With ``--execute`` it first runs each solved notebook top to bottom (nbclient, in this Python) and
+stores it executed, so that the expected outputs are what the checks print now.
 """
 
 import argparse
@@ -95,13 +96,29 @@ def generated_text(solution_path):
     return notebook_text(learner_page(nbformat.read(solution_path, as_version=4)))
 
 
+def execute(path, timeout=300):
+    """Run the solved notebook at ``path`` top to bottom in a fresh kernel and store it executed."""
+    try:
+        from nbclient import NotebookClient
+    except ImportError:
+        raise SystemExit("--execute needs nbclient: .venv/bin/pip install -e \".[test]\"") from None
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    nbformat.write(notebook, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grading.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date notebooks (exit 1 if any)")
     parser.add_argument("--solutions", type=Path, default=None, help="folder of solved notebooks "
                         "(default: exercises/solutions)")
     parser.add_argument("--out", type=Path, default=None, help="folder to write to (default: exercises)")
+    parser.add_argument("--execute", action="store_true", help="first run the solved notebooks and store them "
+                        "executed")
     args = parser.parse_args(argv)
+    if args.execute and args.check:
+        parser.error("--execute writes the solved notebooks; it cannot go with --check")
     out = args.out or exercises_folder()
     stale = []
     paths = solution_paths(args.solutions)
@@ -109,6 +126,9 @@ def main(argv=None):
         print("no solved notebooks (NN_*.ipynb) found", file=sys.stderr)
         return 2
     for path in paths:
+        if args.execute:
+            execute(path)
+            print(f"executed {path}")
         try:
             text = generated_text(path)
         except ValueError as error:
