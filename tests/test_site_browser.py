@@ -10,7 +10,8 @@ each in light and in dark mode (the theme follows the reader's ``prefers-color-s
 - the text speaks of how the course was made: an issue reference ("issue 12", "#12"), a remark about the build machine,
   an equation label where its number belongs ("(eq-lstm-flops)"), a tooling marker (``NBVAL_``, ``noqa``, ...);
 - an image has no description (no ``alt``, an empty one, or a file name);
-- axe-core reports a serious or critical accessibility violation (checked in light and in dark mode).
+- axe-core reports a serious or critical accessibility violation (every rule in light mode; the colour rules, which
+  are all that dark mode changes, in dark mode).
 
 Screenshots of a few pages at both widths and in both modes are kept in ``_build/screenshots/`` for a person to look at.
 
@@ -66,6 +67,7 @@ KINDS = {
     "image": "image without a description",
     "axe": "accessibility violation (axe-core)",
     "mode": "colour mode not applied",
+    "search": "not exactly one search box",
 }
 
 # --- what the browser measures --------------------------------------------------------------------------------
@@ -150,8 +152,13 @@ LAYOUT_REPORT = """async (tolerance) => {
     clone.querySelectorAll('pre, code, .highlight, .cell_output, .output').forEach(e => e.remove());
     const images = Array.from(document.images).map(i => ({src: i.getAttribute('src'), alt: i.getAttribute('alt')}));
 
+    // Search boxes a reader can see (the sidebar's may be scrolled out of view, but it is there).
+    const searchBoxes = Array.from(document.querySelectorAll('.search-button-field, form.bd-search'))
+        .filter(e => e.offsetParent !== null && getComputedStyle(e).visibility === 'visible'
+                     && e.getBoundingClientRect().width > 0).length;
+
     return {theme: document.documentElement.dataset.theme, viewport: vw, pageWidth, stickingOut, equations, wide,
-            codeCharacters, allText, proseText: clone.textContent, images};
+            codeCharacters, allText, proseText: clone.textContent, images, searchBoxes};
 }"""
 
 
@@ -188,6 +195,8 @@ def check_layout(report, page, viewport, scheme):
             problems.append(Problem("equation", page, where,
                                     f"equation {eq['label'] or ''} is {eq['content']:.0f} px wide in a "
                                     f"{eq['column']} px column{how}: {eq['text']!r}"))
+    if viewport == "laptop" and report["searchBoxes"] != 1 and not page.startswith("search"):
+        problems.append(Problem("search", page, where, f"{report['searchBoxes']} visible search boxes"))
     if viewport == "laptop":
         for box in report["wide"]:
             problems.append(Problem("scrollbar", page, where,
@@ -230,9 +239,18 @@ def check_images(report, page):
     return problems
 
 
+#: The axe-core rules whose outcome depends on the colour mode. Light mode runs every rule; dark mode, which changes
+#: nothing but colours, runs these (the full set takes most of the test's time on pages with much math).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+
 def check_accessibility(axe, browser_page, page, viewport, scheme):
-    """axe-core's serious and critical violations on the page as it is shown."""
-    results = axe.run(browser_page, options={"resultTypes": ["violations"]}).response
+    """axe-core's serious and critical violations on the page as it is shown (every rule in light mode, the colour
+    rules in dark mode)."""
+    options = {"resultTypes": ["violations"]}
+    if scheme != "light":
+        options["runOnly"] = {"type": "rule", "values": COLOUR_RULES}
+    results = axe.run(browser_page, options=options).response
     problems = []
     for violation in results["violations"]:
         if violation.get("impact") not in ("serious", "critical"):
