@@ -10,6 +10,8 @@ each in light and in dark mode (the theme follows the reader's ``prefers-color-s
 - the text speaks of how the course was made: an issue reference ("issue 12", "#12"), a remark about the build machine,
   an equation label where its number belongs ("(eq-lstm-flops)"), a tooling marker (``NBVAL_``, ``noqa``, ...);
 - an image has no description (no ``alt``, an empty one, or a file name);
+- the sidebar numbers a graded exercise like a section of a chapter ("2.12. Exercise ..."), or a laptop page shows
+  more than one search box;
 - axe-core reports a serious or critical accessibility violation (every rule in light mode; the colour rules, which
   are all that dark mode changes, in dark mode).
 
@@ -68,6 +70,7 @@ KINDS = {
     "axe": "accessibility violation (axe-core)",
     "mode": "colour mode not applied",
     "search": "not exactly one search box",
+    "numbering": "a graded exercise numbered like a section",
 }
 
 # --- what the browser measures --------------------------------------------------------------------------------
@@ -158,7 +161,9 @@ LAYOUT_REPORT = """async (tolerance) => {
                      && e.getBoundingClientRect().width > 0).length;
 
     return {theme: document.documentElement.dataset.theme, viewport: vw, pageWidth, stickingOut, equations, wide,
-            codeCharacters, allText, proseText: clone.textContent, images, searchBoxes};
+            codeCharacters, allText, proseText: clone.textContent, images, searchBoxes,
+            exerciseLinks: Array.from(document.querySelectorAll('.bd-sidenav a[href*="exercises/"]'))
+                .map(a => a.textContent.trim())};
 }"""
 
 
@@ -220,6 +225,13 @@ def check_text(report, page):
     return problems
 
 
+def check_numbering(report, page):
+    """The sidebar lists the graded exercises without section numbers ("2.12. Exercise ..."): exercises have one
+    numbering scheme, their own."""
+    return [Problem("numbering", page, "", f"sidebar entry {text!r}")
+            for text in report.get("exerciseLinks", []) if re.match(r"\d+(\.\d+)+\.?\s", text)]
+
+
 def check_images(report, page):
     """Every image says what it shows: an alt text that is not empty, not a file name, not a placeholder."""
     problems = []
@@ -265,12 +277,14 @@ def check_accessibility(axe, browser_page, page, viewport, scheme):
 
 
 def inspect(browser_page, url, page, viewport, scheme, *, words=True, axe=None):
-    """Open ``url`` and return (problems, report) for it at the current viewport and colour scheme."""
-    browser_page.goto(url, wait_until="load")
+    """Open ``url`` (or, with ``url=None``, stay on the page) and return (problems, report) for it at the current
+    viewport and colour scheme."""
+    if url is not None:
+        browser_page.goto(url, wait_until="load")
     report = browser_page.evaluate(LAYOUT_REPORT, TOLERANCE_PX)
     problems = check_layout(report, page, viewport, scheme)
     if words:
-        problems += check_text(report, page) + check_images(report, page)
+        problems += check_text(report, page) + check_images(report, page) + check_numbering(report, page)
     if axe is not None:
         problems += check_accessibility(axe, browser_page, page, viewport, scheme)
     return problems, report
@@ -296,6 +310,16 @@ def _contexts(browser, base):
             context.route("**/*", keep_local)
             contexts[viewport, scheme] = context
     return contexts
+
+
+def _switch_scheme(browser_page, scheme):
+    """Tell the page the reader's system switched to ``scheme``; the theme (mode "auto") follows it."""
+    browser_page.emulate_media(color_scheme=scheme)
+    try:
+        browser_page.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme,
+                                       timeout=5_000)
+    except Exception:  # check_layout reports the mode the page shows
+        pass
 
 
 def _reader_pages(html):
@@ -326,18 +350,27 @@ def test_every_page_fits_reads_clean_and_is_accessible(site, browser_tools):
     problems, code_columns, started = [], {}, time.perf_counter()
     with serve(site) as base, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        for (viewport, scheme), context in _contexts(browser, base).items():
-            browser_page = context.new_page()
+        contexts = _contexts(browser, base)
+        for viewport in VIEWPORTS:
+            # Each page is loaded once per width, in light mode, then switched to dark mode the way a reader's
+            # system switches it (the theme follows prefers-color-scheme), and checked again.
+            browser_page = contexts[viewport, "light"].new_page()
             for name, _ in pages:
-                found, report = inspect(browser_page, base + name, name, viewport, scheme,
-                                        words=(viewport, scheme) == ("laptop", "light"),
-                                        axe=axe if viewport == "laptop" else None)
-                problems += found
-                if report["codeCharacters"] is not None:
-                    code_columns[viewport, name] = report["codeCharacters"]
-                if name in SCREENSHOT_PAGES:
-                    shot = SCREENSHOTS / f"{name.replace('/', '_').removesuffix('.html')}-{viewport}-{scheme}.png"
-                    browser_page.screenshot(path=str(shot), full_page=True)
+                for scheme in SCHEMES:
+                    if scheme != "light":
+                        _switch_scheme(browser_page, scheme)
+                    found, report = inspect(browser_page, base + name if scheme == "light" else None, name,
+                                            viewport, scheme, words=(viewport, scheme) == ("laptop", "light"),
+                                            axe=axe if viewport == "laptop" else None)
+                    problems += found
+                    if report["codeCharacters"] is not None:
+                        code_columns[viewport, name] = report["codeCharacters"]
+                    if name in SCREENSHOT_PAGES:
+                        stem = name.replace("/", "_").removesuffix(".html")
+                        browser_page.screenshot(path=str(SCREENSHOTS / f"{stem}-{viewport}-{scheme}.png"),
+                                                full_page=True)
+                _switch_scheme(browser_page, "light")
+        for context in contexts.values():
             context.close()
         browser.close()
     elapsed = time.perf_counter() - started
@@ -435,6 +468,9 @@ def test_text_and_image_checks_on_known_strings():
               "alt": "../_images/c.png"}, {"src": "d.png", "alt": "figure"}]
     assert len(check_images(report("", images=images), "p")) == 4
     assert not check_images(report("", images=[{"src": "e.png", "alt": "Gradient norm against distance"}]), "p")
+    numbered = {"exerciseLinks": ["2.12. Exercise: the LSTM cell, forward", "Exercise set 1: the LSTM cell"]}
+    found = [problem.detail for problem in check_numbering(numbered, "p")]
+    assert found == ["sidebar entry '2.12. Exercise: the LSTM cell, forward'"]
 
 
 def test_screenshot_folder_is_ignored_by_git():
