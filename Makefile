@@ -22,12 +22,13 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 ## Run every test: unit, gradient and cross-checks, nbval on the chapters and solved exercises, the
-## exercise grader, the built site in a browser, and the linter. One BLAS thread per process: the tests run
-## several processes at once (grading, notebooks), and small matrices gain nothing from threads.
+## exercise grader, the built site in a browser, and the linter. nbval's options (this environment, a cell timeout,
+## output sanitising) live in pyproject.toml, so a plain `pytest --nbval` runs the notebooks the same way. One BLAS
+## thread per process: the tests run several processes at once (grading, notebooks), and small matrices gain
+## nothing from threads.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
-		--nbval-sanitize-with=.nbval-sanitize.cfg
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval
 
 ## Build the site, then serve it on http://localhost:$(PORT)/ for a person to click through (`make serve PORT=8001`).
 PORT ?= 8000

@@ -30,7 +30,8 @@ def rnn_cell_forward(xt, a_prev, parameters):
     a_prev : ndarray, shape (n_a, m)
         Hidden state a⟨t-1⟩.
     parameters : dict
-        ``Waa`` (n_a, n_a), ``Wax`` (n_a, n_x), ``ba`` (n_a, 1), ``Wya`` (n_y, n_a), ``by`` (n_y, 1).
+        ``Waa`` (n_a, n_a), ``Wax`` (n_a, n_x), ``ba`` (n_a, 1), ``Wya`` (n_y, n_a),
+        ``by`` (n_y, 1).
 
     Returns
     -------
@@ -62,16 +63,18 @@ def rnn_cell_backward(da_next, cache):
     Returns
     -------
     dict of ndarray
-        ``dxt`` (n_x, m), ``da_prev`` (n_a, m), ``dWax`` (n_a, n_x), ``dWaa`` (n_a, n_a), ``dba`` (n_a, 1).
+        ``dxt`` (n_x, m), ``da_prev`` (n_a, m), ``dWax`` (n_a, n_x),
+        ``dWaa`` (n_a, n_a), ``dba`` (n_a, 1).
     """
     check_cache("cache", cache, 4, "rnn_cell_forward", RNN_CELL_CACHE_ITEMS)
     a_next, a_prev, xt, parameters = cache
     n_a, m = a_next.shape
     da_next = as_array("da_next", da_next)
-    check_shape("da_next", da_next, ("n_a", "m"), (n_a, m), "the shape of a_next in the cache")
+    check_shape("da_next", da_next, ("n_a", "m"), (n_a, m),
+                "the shape of a_next in the cache")
     p, _ = check_rnn_parameters(parameters, n_a, xt.shape[0])
 
-    dz = da_next * (1 - a_next**2)  # gradient at the pre-activation: tanh'(z) = 1 - tanh(z)^2
+    dz = da_next * (1 - a_next**2)  # at the pre-activation: tanh'(z) = 1 - tanh(z)^2
     dxt = p["Wax"].T @ dz
     dWax = dz @ xt.T
     da_prev = p["Waa"].T @ dz
@@ -101,7 +104,8 @@ def rnn_forward(x, a0, parameters):
     """
     x = as_array("x", x)
     a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
+    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None),
+                "features, then the batch, then time")
     n_x, m, T_x = x.shape
     check_nonempty_sequence(x)
     check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
@@ -132,13 +136,15 @@ def rnn_backward(da, caches):
     Returns
     -------
     dict of ndarray
-        ``dx`` (n_x, m, T_x), ``da0`` (n_a, m), ``dWax`` (n_a, n_x), ``dWaa`` (n_a, n_a), ``dba`` (n_a, 1).
+        ``dx`` (n_x, m, T_x), ``da0`` (n_a, m), ``dWax`` (n_a, n_x),
+        ``dWaa`` (n_a, n_a), ``dba`` (n_a, 1).
     """
     step_caches, x = check_sequence_caches(caches, "rnn_forward", "rnn_cell_forward", 4)
     n_x, m, T_x = x.shape
     n_a = step_caches[0][0].shape[0]
     da = as_array("da", da)
-    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
+    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x),
+                "its time axis must match the forward pass")
 
     dx = np.zeros((n_x, m, T_x))
     dWax, dWaa, dba = np.zeros((n_a, n_x)), np.zeros((n_a, n_a)), np.zeros((n_a, 1))

@@ -15,7 +15,7 @@ GATE_GRADIENT_KEYS = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
 
 
 def lstm_forward(x, a0, parameters):
-    """Run the LSTM cell over every step of a sequence, starting from hidden state ``a0`` and a zero cell state.
+    """Run the LSTM cell over every step of a sequence, from ``a0`` and a zero cell.
 
     Parameters
     ----------
@@ -35,11 +35,13 @@ def lstm_forward(x, a0, parameters):
     c : ndarray, shape (n_a, m, T_x)
         Cell states c⟨1⟩ ... c⟨T_x⟩.
     caches : tuple
-        ``(list_of_step_caches, x)``: the T_x caches of :func:`lstm_cell_forward`, in time order, and the input.
+        ``(list_of_step_caches, x)``: the T_x caches of :func:`lstm_cell_forward`, in
+        time order, and the input.
     """
     x = as_array("x", x)
     a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
+    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None),
+                "features, then the batch, then time")
     n_x, m, T_x = x.shape
     check_nonempty_sequence(x)
     check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
@@ -52,23 +54,26 @@ def lstm_forward(x, a0, parameters):
     step_caches = []
     a_next, c_next = a0, np.zeros((n_a, m))
     for t in range(T_x):
-        a_next, c_next, yt_pred, cache = lstm_cell_forward(x[:, :, t], a_next, c_next, parameters)
+        a_next, c_next, yt_pred, cache = lstm_cell_forward(x[:, :, t], a_next, c_next,
+                                                           parameters)
         a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt_pred
         step_caches.append(cache)
     return a, y, c, (step_caches, x)
 
 
 def lstm_backward(da, caches):
-    """Backpropagation through time over the whole sequence, applying equations (7)-(17) at every step.
+    """Backpropagation through time over a whole sequence: (7)-(17) at every step.
 
-    Going backwards from the last step, the gradient on a⟨t⟩ is the upstream ``da[:, :, t]`` plus the ``da_prev``
-    coming back from step t+1, and the cell-state gradient ``dc_prev`` of step t+1 becomes ``dc_next`` of step t.
-    Weight gradients add up over the steps, because every step uses the same weights.
+    Going backwards from the last step, the gradient on a⟨t⟩ is the upstream
+    ``da[:, :, t]`` plus the ``da_prev`` coming back from step t+1, and the cell-state
+    gradient ``dc_prev`` of step t+1 becomes ``dc_next`` of step t. Weight gradients add
+    up over the steps, because every step uses the same weights.
 
     Parameters
     ----------
     da : ndarray, shape (n_a, m, T_x)
-        Upstream gradient of the loss with respect to every hidden state a⟨t⟩ (for example from the predictions).
+        Upstream gradient of the loss with respect to every hidden state a⟨t⟩ (for
+        example from the predictions).
     caches : tuple
         ``(list_of_step_caches, x)`` as returned by :func:`lstm_forward`.
 
@@ -78,17 +83,20 @@ def lstm_backward(da, caches):
         ``dx`` (n_x, m, T_x); ``da0`` (n_a, m); ``dWf, dWi, dWc, dWo`` (n_a, n_a + n_x);
         ``dbf, dbi, dbc, dbo`` (n_a, 1).
     """
-    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward", 10)
+    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward",
+                                           10)
     n_x, m, T_x = x.shape
     n_a = step_caches[0][0].shape[0]
     da = as_array("da", da)
-    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
+    check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x),
+                "its time axis must match the forward pass")
     check_lstm_parameters(step_caches[0][9], n_a, n_x)
 
-    gradients = {key: np.zeros_like(step_caches[0][9][key.removeprefix("d")], dtype=float)
+    parameters = step_caches[0][9]
+    gradients = {key: np.zeros_like(parameters[key.removeprefix("d")], dtype=float)
                  for key in GATE_GRADIENT_KEYS}
     dx = np.zeros((n_x, m, T_x))
-    da_prevt = np.zeros((n_a, m))  # gradient on a<t> arriving from step t+1 (none after the last step)
+    da_prevt = np.zeros((n_a, m))  # gradient on a<t> arriving from step t+1 (none yet)
     dc_prevt = np.zeros((n_a, m))  # gradient on c<t> arriving from step t+1
     for t in reversed(range(T_x)):
         step = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, step_caches[t])
@@ -101,12 +109,13 @@ def lstm_backward(da, caches):
 
 
 def cache_nbytes(caches):
-    """The memory, in bytes, that the caches of :func:`lstm_forward` hold, each buffer counted once.
+    """Bytes held by the caches of :func:`lstm_forward`, each buffer counted once.
 
-    Counting ``nbytes`` item by item would count some memory twice: a⟨t⟩ is both ``a_next`` of step t and
-    ``a_prev`` of step t+1 (the same array), and each step's ``xt`` is a view of ``x``. A view's memory belongs
-    to the array at the end of its chain of ``.base``, so that is what is counted. The parameters dict, shared by
-    every step, is not counted.
+    Counting ``nbytes`` item by item would count some memory twice: a⟨t⟩ is both
+    ``a_next`` of step t and ``a_prev`` of step t+1 (the same array), and each step's
+    ``xt`` is a view of ``x``. A view's memory belongs to the array at the end of its
+    chain of ``.base``, so that is what is counted. The parameters dict, shared by every
+    step, is not counted.
 
     Parameters
     ----------
@@ -118,13 +127,16 @@ def cache_nbytes(caches):
     int
         Bytes of the distinct arrays the caches refer to.
     """
-    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward", 10)
+    step_caches, x = check_sequence_caches(caches, "lstm_forward", "lstm_cell_forward",
+                                           10)
 
     def owner(array):
         while isinstance(array.base, np.ndarray):
             array = array.base
         return array
 
-    owners = {id(owner(item)): owner(item) for cache in step_caches for item in cache[:9]}  # item 9: parameters
+    # Items 0-8 of each cache are arrays; item 9 is the parameters dict.
+    owners = {id(owner(item)): owner(item)
+              for cache in step_caches for item in cache[:9]}
     owners[id(owner(x))] = owner(x)
     return sum(array.nbytes for array in owners.values())

@@ -12,21 +12,12 @@ The browser is Debian's ``chromium`` driven by Playwright's Python package; no b
 Chromium the browser test is skipped with the reason, except under ``CI=true``, where it fails.
 """
 
-import functools
-import http.server
 import re
-import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-from tests.conftest import import_or_skip, skip_or_fail
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO, build_problems, chromium_or_skip, import_or_skip, install_hint, serve, site_pages
 
 #: The fixed labels of equations (1)-(17), in number order (see the notation in intro.md and lstm/cell.py).
 EQUATION_LABELS = (
@@ -38,56 +29,16 @@ EQUATION_LABELS = (
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-
-
-# --- the build -----------------------------------------------------------------------------------------------
-
-
-def _jupyter_book():
-    beside_python = Path(sys.executable).with_name("jupyter-book")
-    return str(beside_python) if beside_python.exists() else shutil.which("jupyter-book")
-
-
-@pytest.fixture(scope="session")
-def book_build(tmp_path_factory):
-    """Build the book once: returns (path of the HTML folder, the build log, the return code)."""
-    command = _jupyter_book()
-    if command is None:
-        pytest.fail('jupyter-book is not installed; install the book extra: pip install -e ".[book]"')
-    output = tmp_path_factory.mktemp("book")
-    result = subprocess.run(
-        [command, "build", str(REPO), "--path-output", str(output), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=900, cwd=REPO,
-    )
-    log = ANSI_ESCAPE.sub("", result.stdout + result.stderr)
-    return output / "_build" / "html", log, result.returncode
-
-
-def _problems_in(log):
-    return [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line)]
-
-
-@pytest.fixture(scope="session")
-def site(book_build):
-    """The HTML folder of a clean build; fails (with the build's complaints) when the build was not clean."""
-    html, log, returncode = book_build
-    problems = _problems_in(log)
-    if returncode != 0 or problems or not (html / "index.html").exists():
-        pytest.fail("the book did not build cleanly, so the built site cannot be checked (see test_build_is_clean):\n"
-                    + "\n".join(problems[:20] or log.splitlines()[-20:]))
-    return html
+# --- the build (built once per session by the `book_build` and `site` fixtures in conftest.py) -------------------
 
 
 def _pages(html):
-    """Every built HTML page except Sphinx's copies of sources and static assets."""
-    return sorted(path for path in html.rglob("*.html")
-                  if not path.relative_to(html).parts[0].startswith(("_static", "_sources", "_images")))
+    return site_pages(html)
 
 
 def test_build_is_clean(book_build):
     html, log, returncode = book_build
-    problems = _problems_in(log)
+    problems = build_problems(log)
     assert returncode == 0 and not problems, (
         f"`jupyter-book build . --warningiserror --keep-going` exited with {returncode} and "
         f"{len(problems)} warning or error line(s):\n" + "\n".join(problems) + "\n\n--- full build log ---\n" + log)
@@ -142,7 +93,7 @@ def test_equation_references_print_the_right_number(site):
 def test_notebook_pages_have_download_launch_and_navigation_buttons(site):
     """Each chapter page offers its notebook for download, launches on Binder and Colab from the repository named in
     _config.yml, links to that repository, and has previous/next links; the search page exists."""
-    yaml = import_or_skip("yaml", 'install the test extra: pip install -e ".[test]"')
+    yaml = import_or_skip("yaml", install_hint("test"))
     config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf8"))
     repository = config["repository"]["url"].rstrip("/")
     owner_and_name = repository.removeprefix("https://github.com/")
@@ -229,22 +180,11 @@ REDIRECT = re.compile(r'^<meta http-equiv="Refresh" content="0; url=([^"]+)" />'
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\\end\{|\$\\[a-zA-Z]")
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
 @pytest.fixture(scope="module")
 def served_site(site):
     """The built site over HTTP on 127.0.0.1, on a free port, in a background thread."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", site
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(site) as base:
+        yield base, site
 
 
 def _local_file(url, base, html):
@@ -258,11 +198,8 @@ def _local_file(url, base, html):
 
 def test_every_page_renders_in_a_browser(served_site):
     base, html = served_site
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        skip_or_fail("Chromium is not installed, so the built pages cannot be opened in a browser; "
-                     "install Debian's package: apt-get install chromium")
-    sync_api = import_or_skip("playwright.sync_api", 'install the test extra: pip install -e ".[test]"')
+    chromium = chromium_or_skip()
+    sync_api = import_or_skip("playwright.sync_api", install_hint("test"))
 
     problems, ids_by_file, fragments_wanted = [], {}, []
     pages = _pages(html)
