@@ -155,34 +155,44 @@ def run_long_memory(config=LONG_MEMORY_CONFIG, implementation=None, progress=Tru
     }
 
 
-# --- chapter 8: a character-level language model of first names ----------------------------------------------
+# --- chapter 8: a character-level language model of surnames --------------------------------------------------
 
 #: Symbol 0 marks both the start and the end of a name; symbols 1-26 are the letters.
 ALPHABET = ".abcdefghijklmnopqrstuvwxyz"
 BOUNDARY = 0
-NAME_FILES = ("dist.female.first", "dist.male.first")
+#: The census files of each corpus, in ``data/census1990``.
+CORPORA = {"surnames": ("dist.all.last",), "first_names": ("dist.female.first", "dist.male.first")}
+NAME_FILES = ("dist.all.last", "dist.female.first", "dist.male.first")
 
+#: The full experiment of ``python -m lstm.experiments names``.
 NAMES_CONFIG = {
-    "test_fraction": 0.1,
+    "corpus": "surnames",
+    "validation_fraction": 0.1,  # held out to choose the n-gram's order and the LSTM's best evaluation
+    "test_fraction": 0.1,  # held out to report, touched once per model
     "split_seed": 0,
+    "ngram_orders": [2, 3, 4, 5, 6, 7, 8],
+    "ngram_discounts": [0.5, 0.75, 0.9, 1.0],
     "n_hidden": 64,
-    "steps": 3000,
-    "batch_size": 32,
-    "learning_rate": 0.005,  # Adam
+    "steps": 5000,
+    "batch_size": 64,
+    "learning_rate": 0.01,  # Adam
     "max_norm": 5.0,
-    "seed": 0,
-    "evaluate_every": 100,
+    "seeds": [0, 1, 2],
+    "evaluate_every": 250,
 }
 
 
-def load_names(directory=DATA_DIR):
-    """The distinct first names of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
+def load_names(directory=DATA_DIR, corpus="surnames"):
+    """The distinct names of one corpus of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
 
-    Each file has one name a line, then three numbers (frequency, cumulative frequency, rank); only the name is
-    used, once, whatever its frequency, and a name on both lists counts once.
+    ``corpus`` is ``"surnames"`` (``dist.all.last``) or ``"first_names"`` (``dist.female.first`` and
+    ``dist.male.first``). Each file has one name a line, then three numbers (frequency, cumulative frequency,
+    rank); only the name is used, once, whatever its frequency, and a name on two lists counts once.
     """
+    if corpus not in CORPORA:
+        raise ValueError(f"corpus must be one of {sorted(CORPORA)}, got {corpus!r}")
     names = set()
-    for filename in NAME_FILES:
+    for filename in CORPORA[corpus]:
         for line in (Path(directory) / filename).read_text(encoding="ascii").splitlines():
             if line.strip():
                 names.add(line.split()[0].lower())
@@ -193,15 +203,23 @@ def load_names(directory=DATA_DIR):
 
 
 def data_sha256(directory=DATA_DIR):
-    """SHA-256 of each name file, to record in the results which data they came from."""
+    """SHA-256 of each census file, to record in the results which data they came from."""
     return {name: hashlib.sha256((Path(directory) / name).read_bytes()).hexdigest() for name in NAME_FILES}
 
 
-def split_names(names, test_fraction=0.1, seed=0):
-    """Shuffle ``names`` with ``seed`` and hold out ``test_fraction`` of them; return ``(train, test)`` lists."""
+def split_names(names, test_fraction=0.1, seed=0, validation_fraction=0.0):
+    """Shuffle ``names`` with ``seed``; hold out a test and a validation share.
+
+    Returns ``(train, test)`` when ``validation_fraction`` is 0, else ``(train, validation, test)``. The test
+    names are the same whatever the validation share.
+    """
     order = np.random.default_rng(seed).permutation(len(names))
     n_test = int(round(test_fraction * len(names)))
-    return [names[i] for i in order[n_test:]], [names[i] for i in order[:n_test]]
+    n_validation = int(round(validation_fraction * len(names)))
+    test = [names[i] for i in order[:n_test]]
+    validation = [names[i] for i in order[n_test:n_test + n_validation]]
+    train = [names[i] for i in order[n_test + n_validation:]]
+    return (train, test) if not validation_fraction else (train, validation, test)
 
 
 def encode_names(names):
@@ -266,55 +284,201 @@ def bigram_cross_entropy(train_names, test_names):
     return float(-np.mean([log_p[previous, following] for previous, following in _transitions(test_names)]))
 
 
+# --- chapter 8: the strongest counting model, interpolated Kneser-Ney ----------------------------------------
+
+#: The start and end symbols of the n-gram models, outside the alphabet (the LSTM uses "." for both).
+NGRAM_START, NGRAM_END = "<", ">"
+
+
+class KneserNey:
+    """Interpolated Kneser-Ney character n-gram model of names, as ``nltk.lm.KneserNeyInterpolated`` defines it.
+
+    A name is padded as NLTK's ``padded_everygram_pipeline`` pads it: ``order - 1`` start symbols before it and
+    ``order - 1`` end symbols after it. For a context h of length order - 1 and a next symbol w,
+
+    P(w | h) = max(c(h w) - d, 0) / c(h) + d · N(h) / c(h) · P(w | h without its first symbol),
+
+    where c counts n-grams in the training names, N(h) is the number of distinct symbols seen after h and d is the
+    discount. Shorter contexts use continuation counts instead of c: how many distinct symbols precede ``h w``
+    (Kneser & Ney, 1995; Chen & Goodman, 1999); the recursion ends at the continuation unigram. A context never
+    seen in training passes all its probability to the shorter one. Counting uses Python dictionaries keyed by
+    strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its counts for every query,
+    takes hours on the census surnames; :func:`tests.test_experiments` checks the two agree to 1e-12.
+    """
+
+    def __init__(self, names, order, discount=0.1):
+        if order < 2:
+            raise ValueError(f"order must be at least 2 (a context of one symbol or more), got {order}")
+        self.order, self.discount = order, discount
+        counts = {}
+        for name in names:
+            padded = NGRAM_START * (order - 1) + name + NGRAM_END * (order - 1)
+            for k in range(1, order + 1):
+                for i in range(len(padded) - k + 1):
+                    gram = padded[i:i + k]
+                    counts[gram] = counts.get(gram, 0) + 1
+        self.count = counts
+        self.context_total, self.followers = {}, {}  # c(h) and N(h), for every context h seen
+        self.continuation, self.continuation_total = {}, {}  # N(. h w) and N(. h .)
+        for gram, count in counts.items():
+            context = gram[:-1]
+            self.context_total[context] = self.context_total.get(context, 0) + count
+            self.followers[context] = self.followers.get(context, 0) + 1
+            if len(gram) >= 2:
+                self.continuation[gram[1:]] = self.continuation.get(gram[1:], 0) + 1
+                self.continuation_total[gram[1:-1]] = self.continuation_total.get(gram[1:-1], 0) + 1
+
+    def probability(self, symbol, context):
+        """P(symbol | context), where context is a string of up to ``order - 1`` symbols."""
+        context = context[len(context) - self.order + 1:]
+        probability, weight = 0.0, 1.0
+        while True:
+            if not context:
+                return probability + weight * self.continuation.get(symbol, 0) / self.continuation_total[""]
+            if context in self.context_total:
+                if len(context) + 1 == self.order:
+                    count, total = self.count.get(context + symbol, 0), self.context_total[context]
+                else:
+                    count, total = self.continuation.get(context + symbol, 0), self.continuation_total[context]
+                probability += weight * max(count - self.discount, 0) / total
+                weight *= self.discount * self.followers[context] / total
+            context = context[1:]
+
+    def cross_entropy(self, names):
+        """Nats per character on ``names``: every letter and one end symbol per name."""
+        total, n = 0.0, 0
+        for name in names:
+            padded = NGRAM_START * (self.order - 1) + name + NGRAM_END
+            for i in range(self.order - 1, len(padded)):
+                total -= np.log(self.probability(padded[i], padded[i - self.order + 1:i]))
+                n += 1
+        return total / n
+
+
+def select_kneser_ney(train_names, validation_names, orders, discounts):
+    """Fit a Kneser-Ney model for every order and discount; return the one best on ``validation_names``.
+
+    Returns
+    -------
+    best : dict
+        ``{"order": k, "discount": d, "validation": nats}``.
+    table : list of dict
+        The same for every pair tried, in order.
+    """
+    table = []
+    for order in orders:
+        for discount in discounts:
+            model = KneserNey(train_names, order, discount)
+            table.append({"order": order, "discount": discount,
+                          "validation": float(model.cross_entropy(validation_names))})
+    return min(table, key=lambda row: row["validation"]), table
+
+
 def names_cross_entropy(parameters, names, implementation=None):
     """Nats per character of an LSTM on ``names`` (letters and end symbols, padding excluded)."""
     x, targets, mask = encode_names(names)
     return evaluate_loss(parameters, x, targets, "lstm", "all", mask, implementation)
 
 
-def train_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
-    """Train the character-level LSTM on the training names; return ``(parameters, history, train, test)``."""
-    train_set, test_set = split_names(load_names(directory), config["test_fraction"], config["split_seed"])
+def names_splits(config=NAMES_CONFIG, directory=DATA_DIR):
+    """``(train, validation, test)`` names of the experiment ``config`` describes."""
+    return split_names(load_names(directory, config["corpus"]), config["test_fraction"], config["split_seed"],
+                       config["validation_fraction"])
+
+
+def train_names(seed, config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
+    """Train one character-level LSTM on the training names and keep its best evaluation on the validation names.
+
+    Returns
+    -------
+    best : dict of ndarray
+        The parameters at the evaluation with the lowest validation loss (early stopping).
+    history : dict
+        As :func:`lstm.train.train` returns it; ``history["evaluation"]`` holds the validation losses.
+    best_step : int
+        The number of updates done at that evaluation.
+    """
+    train_set, validation_set, _ = names_splits(config, directory)
     n = len(ALPHABET)
-    parameters = initialize_lstm_parameters(config["n_hidden"], n, n, seed=config["seed"])
+    parameters = initialize_lstm_parameters(config["n_hidden"], n, n, seed=seed)
+    best = {"loss": np.inf}
 
     def next_batch(rng):
         return encode_names([train_set[i] for i in rng.integers(0, len(train_set), size=config["batch_size"])])
 
-    parameters, history = train(
+    def evaluate(current):
+        loss = names_cross_entropy(current, validation_set, implementation)
+        if loss < best["loss"]:
+            best.update(loss=loss, parameters={key: value.copy() for key, value in current.items()})
+        return loss
+
+    _, history = train(
         parameters, next_batch, config["steps"], Adam(config["learning_rate"]), model="lstm", targets_at="all",
-        max_norm=config["max_norm"], seed=config["seed"], implementation=implementation,
-        evaluate=lambda p: names_cross_entropy(p, test_set, implementation),
-        evaluate_every=config["evaluate_every"], progress=progress, description="names")
-    return parameters, history, train_set, test_set
+        max_norm=config["max_norm"], seed=seed, implementation=implementation, evaluate=evaluate,
+        evaluate_every=config["evaluate_every"], progress=progress, description=f"names seed={seed}")
+    best_step = next(step for step, loss in history["evaluation"] if loss == best["loss"])
+    return best["parameters"], history, best_step
 
 
-def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
-    """Train the language model and compute the baselines; return ``(results, parameters)``."""
-    parameters, history, train_set, test_set = train_names(config, implementation, progress, directory)
-    every = config["evaluate_every"]
-    steps = [step for step, _ in history["evaluation"]]
-    results = {
+def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
+    """The counting models: add-one unigram and bigram, and Kneser-Ney with order and discount chosen on validation.
+
+    Returns the part of the results dict that belongs to them (schema in the module docstring).
+    """
+    train_set, validation_set, test_set = names_splits(config, directory)
+    best, table = select_kneser_ney(train_set, validation_set, config["ngram_orders"], config["ngram_discounts"])
+    model = KneserNey(train_set, best["order"], best["discount"])
+    return {
         "unigram": unigram_cross_entropy(train_set, test_set),
         "bigram": bigram_cross_entropy(train_set, test_set),
-        "lstm": names_cross_entropy(parameters, test_set, implementation),
-        "units": "nats per character (letters and the end-of-name symbol) on the held-out names",
+        "ngram_best": {"order": best["order"], "discount": best["discount"],
+                       "method": "interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated), "
+                                 "order and discount chosen on the validation names",
+                       "nats": float(model.cross_entropy(test_set)), "validation": best["validation"]},
+        "ngram_validation": table,
+    }
+
+
+def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR, on_seed=None):
+    """Compute the baselines and train one LSTM per seed; return ``(results, parameters of each seed)``.
+
+    ``on_seed(results, parameters)``, if given, is called after each seed with the results so far.
+    """
+    train_set, validation_set, test_set = names_splits(config, directory)
+    results = {
+        **names_baselines(config, directory),
+        "units": "nats per character (letters and the end-of-name symbol) on the held-out test names",
         "n_train": len(train_set),
+        "n_validation": len(validation_set),
         "n_test": len(test_set),
         "n_test_characters": sum(len(name) + 1 for name in test_set),
-        "curve": {
-            "step": steps,
-            "train": [float(np.mean(history["loss"][max(0, step - every):step])) for step in steps],
-            "test": [value for _, value in history["evaluation"]],
-        },
+        "lstm_seeds": [],
+        "curves": [],
         "data_sha256": data_sha256(directory),
         "config": dict(config),
     }
-    return results, parameters
+    every = config["evaluate_every"]
+    all_parameters = []
+    for seed in config["seeds"]:
+        parameters, history, best_step = train_names(seed, config, implementation, progress, directory)
+        steps = [step for step, _ in history["evaluation"]]
+        all_parameters.append(parameters)
+        results["lstm_seeds"].append({
+            "seed": seed, "nats": names_cross_entropy(parameters, test_set, implementation), "best_step": best_step,
+            "validation": min(loss for _, loss in history["evaluation"])})
+        results["curves"].append({
+            "seed": seed, "step": steps,
+            "train": [float(np.mean(history["loss"][max(0, step - every):step])) for step in steps],
+            "validation": [value for _, value in history["evaluation"]]})
+        results["lstm"] = float(np.median([row["nats"] for row in results["lstm_seeds"]]))
+        if on_seed is not None:
+            on_seed(results, all_parameters)
+    return results, all_parameters
 
 
 def load_names_parameters(path=RESULTS_DIR / "names_lstm.npz"):
-    """The trained language model that ``python -m lstm.experiments names`` saved."""
+    """A trained language model that ``python -m lstm.experiments names`` saved (``names_lstm.npz`` holds the
+    seed with the lowest validation loss, ``names_lstm_seed<k>.npz`` each seed)."""
     return load_parameters(path, LSTM_PARAMETER_KEYS)
 
 
@@ -336,12 +500,17 @@ def main(argv=None):
         for model in ("rnn", "lstm"):
             print(model, " ".join(f"T={T}: {results[model][str(T)]:.2f}" for T in results["T"]))
     else:
-        results, parameters = run_names(progress=not args.quiet)
-        _write_json(args.output / "names.json", results)
-        save_parameters(args.output / "names_lstm.npz", parameters)
-        print(f"wrote {args.output / 'names_lstm.npz'}")
-        print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram", "lstm")), "nats/char")
+        def save(results, all_parameters):
+            _write_json(args.output / "names.json", results)
+            for row, parameters in zip(results["lstm_seeds"], all_parameters, strict=True):
+                save_parameters(args.output / f"names_lstm_seed{row['seed']}.npz", parameters)
+            best = min(range(len(all_parameters)), key=lambda i: results["lstm_seeds"][i]["validation"])
+            save_parameters(args.output / "names_lstm.npz", all_parameters[best])
 
+        results, _ = run_names(progress=not args.quiet, on_seed=save)
+        print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram")),
+              f"Kneser-Ney order {results['ngram_best']['order']}: {results['ngram_best']['nats']:.3f}",
+              "LSTM per seed:", " ".join(f"{row['nats']:.3f}" for row in results["lstm_seeds"]), "nats/char")
 
 if __name__ == "__main__":
     main()
