@@ -3,9 +3,9 @@
 Run from the repository root::
 
     python -m lstm.experiments long_memory   # chapter 7: writes results/long_memory.json
-    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm.npz
+    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm*.npz
 
-Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core and is deterministic:
+Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core per seed and is deterministic:
 every random number comes from a generator seeded in the configuration stored beside the results.
 
 ``results/long_memory.json``
@@ -17,14 +17,20 @@ every random number comes from a generator seeded in the configuration stored be
     ``"lstm"`` is the LSTM with the chrono initialisation of its gate biases, ``"lstm_forget_bias_1"`` the same
     LSTM with the default initialisation (see :func:`memory_task_parameters`).
 ``results/names.json``
-    ``{"unigram": nats, "bigram": nats, "lstm": nats, "units": str,
-    "n_train": int, "n_test": int, "n_test_characters": int,
-    "curve": {"step": [...], "train": [...], "test": [...]}, "config": {...}}``.
-    The three numbers are held-out cross-entropies in nats per character, where a name's characters include
-    the end-of-name symbol (predicting where a name stops is part of the task). ``curve`` holds the held-out
-    loss every ``config["evaluate_every"]`` steps and the training loss averaged over the same windows.
-``results/names_lstm.npz``
-    The trained LSTM's parameters (:func:`lstm.optim.save_parameters`), which chapter 8 loads to sample names.
+    ``{"unigram": nats, "bigram": nats, "ngram_best": {"order": k, "discount": d, "method": str, "nats": nats,
+    "validation": nats, "nats_unnormalised": nats}, "ngram_validation": [{"order", "discount", "validation"}, ...],
+    "lstm": nats, "lstm_seeds": [{"seed", "nats", "best_step", "validation"}, ...], "units": str,
+    "n_train", "n_validation", "n_test", "n_test_characters": int,
+    "curves": [{"seed", "step": [...], "train": [...], "validation": [...]}, ...], "data_sha256": {...},
+    "config": {...}}``.
+    Every "nats" is a held-out cross-entropy on the test names in nats per character, where a name's characters
+    include the end-of-name symbol (predicting where a name stops is part of the task); "validation" figures are
+    on the validation names, which choose the n-gram's order and discount and each LSTM's best evaluation.
+    ``lstm`` is the median of ``lstm_seeds``. ``curves`` hold each seed's validation loss every
+    ``config["evaluate_every"]`` updates and its training loss averaged over the same windows.
+``results/names_lstm_seed<k>.npz``, ``results/names_lstm.npz``
+    Each seed's LSTM at its best evaluation, and a copy of the one with the lowest validation loss, which chapter 8
+    loads to sample names (:func:`lstm.optim.save_parameters`).
 """
 
 import argparse
@@ -288,6 +294,8 @@ def bigram_cross_entropy(train_names, test_names):
 
 #: The start and end symbols of the n-gram models, outside the alphabet (the LSTM uses "." for both).
 NGRAM_START, NGRAM_END = "<", ">"
+#: What a model of names is scored on: each letter, and the end of the name.
+PREDICTED_SYMBOLS = ALPHABET[1:] + NGRAM_END
 
 
 class KneserNey:
@@ -301,15 +309,22 @@ class KneserNey:
     where c counts n-grams in the training names, N(h) is the number of distinct symbols seen after h and d is the
     discount. Shorter contexts use continuation counts instead of c: how many distinct symbols precede ``h w``
     (Kneser & Ney, 1995; Chen & Goodman, 1999); the recursion ends at the continuation unigram. A context never
-    seen in training passes all its probability to the shorter one. Counting uses Python dictionaries keyed by
-    strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its counts for every query,
-    takes hours on the census surnames; :func:`tests.test_experiments` checks the two agree to 1e-12.
+    seen in training passes all its probability to the shorter one.
+
+    :meth:`probability` is NLTK's formula exactly (the tests check it against NLTK). That formula does not quite
+    sum to one over what a model of names must predict: near the start of a name N(h) counts the start symbol as
+    a follower while the continuation counts do not, and the start symbol itself gets some probability.
+    :meth:`cross_entropy` therefore divides by the sum over the 26 letters and the end symbol, so that the n-gram
+    model, like the LSTM, spreads exactly one unit of probability over the symbols it is scored on. Counting uses
+    dictionaries keyed by strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its
+    counts for every query, would take hours on the census surnames.
     """
 
     def __init__(self, names, order, discount=0.1):
         if order < 2:
             raise ValueError(f"order must be at least 2 (a context of one symbol or more), got {order}")
         self.order, self.discount = order, discount
+        self._normalisers = {}
         counts = {}
         for name in names:
             padded = NGRAM_START * (order - 1) + name + NGRAM_END * (order - 1)
@@ -344,19 +359,36 @@ class KneserNey:
                 weight *= self.discount * self.followers[context] / total
             context = context[1:]
 
-    def cross_entropy(self, names):
-        """Nats per character on ``names``: every letter and one end symbol per name."""
+    def normaliser(self, context):
+        """The sum of :meth:`probability` over the symbols a name model predicts: the letters and the end."""
+        if context not in self._normalisers:
+            self._normalisers[context] = sum(self.probability(symbol, context) for symbol in PREDICTED_SYMBOLS)
+        return self._normalisers[context]
+
+    def cross_entropy(self, names, normalise=True):
+        """Nats per character on ``names``: every letter and one end symbol per name.
+
+        With ``normalise`` (the default) each probability is divided by :meth:`normaliser`; without it, NLTK's
+        formula is used as it stands.
+        """
         total, n = 0.0, 0
         for name in names:
             padded = NGRAM_START * (self.order - 1) + name + NGRAM_END
             for i in range(self.order - 1, len(padded)):
-                total -= np.log(self.probability(padded[i], padded[i - self.order + 1:i]))
+                context = padded[i - self.order + 1:i]
+                probability = self.probability(padded[i], context)
+                if normalise:
+                    probability /= self.normaliser(context)
+                total -= np.log(probability)
                 n += 1
         return total / n
 
 
 def select_kneser_ney(train_names, validation_names, orders, discounts):
     """Fit a Kneser-Ney model for every order and discount; return the one best on ``validation_names``.
+
+    The validation figures use NLTK's formula as it stands (``normalise=False``): normalising changes them very
+    little and makes the search several times slower. The chosen model's test figure is normalised.
 
     Returns
     -------
@@ -370,7 +402,7 @@ def select_kneser_ney(train_names, validation_names, orders, discounts):
         for discount in discounts:
             model = KneserNey(train_names, order, discount)
             table.append({"order": order, "discount": discount,
-                          "validation": float(model.cross_entropy(validation_names))})
+                          "validation": float(model.cross_entropy(validation_names, normalise=False))})
     return min(table, key=lambda row: row["validation"]), table
 
 
@@ -432,9 +464,11 @@ def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
         "unigram": unigram_cross_entropy(train_set, test_set),
         "bigram": bigram_cross_entropy(train_set, test_set),
         "ngram_best": {"order": best["order"], "discount": best["discount"],
-                       "method": "interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated), "
-                                 "order and discount chosen on the validation names",
-                       "nats": float(model.cross_entropy(test_set)), "validation": best["validation"]},
+                       "method": "interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated, "
+                                 "normalised over the letters and the end symbol), order and discount chosen "
+                                 "on the validation names",
+                       "nats": float(model.cross_entropy(test_set)), "validation": best["validation"],
+                       "nats_unnormalised": float(model.cross_entropy(test_set, normalise=False))},
         "ngram_validation": table,
     }
 
