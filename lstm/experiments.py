@@ -21,12 +21,13 @@ every random number comes from a generator seeded in the configuration stored be
     "validation": nats, "nats_unnormalised": nats}, "ngram_validation": [{"order", "discount", "validation"}, ...],
     "lstm": nats, "lstm_seeds": [{"seed", "nats", "best_step", "validation"}, ...], "units": str,
     "n_train", "n_validation", "n_test", "n_test_characters": int,
-    "curves": [{"seed", "step": [...], "train": [...], "validation": [...]}, ...], "data_sha256": {...},
-    "config": {...}}``.
+    "curves": [{"seed", "step": [...], "train": [...], "validation": [...]}, ...],
+    "by_position": {"position", "count", "ngram", "lstm", "lstm_seed"}, "data_sha256": {...}, "config": {...}}``.
     Every "nats" is a held-out cross-entropy on the test names in nats per character, where a name's characters
     include the end-of-name symbol (predicting where a name stops is part of the task); "validation" figures are
     on the validation names, which choose the n-gram's order and discount and each LSTM's best evaluation.
-    ``lstm`` is the median of ``lstm_seeds``. ``curves`` hold each seed's validation loss every
+    ``lstm`` is the median of ``lstm_seeds``; ``by_position`` splits the test figure of the n-gram model and of the
+    seed with the lowest validation loss by position in the name (:func:`names_by_position`). ``curves`` hold each seed's validation loss every
     ``config["evaluate_every"]`` updates and its training loss averaged over the same windows.
 ``results/names_lstm_seed<k>.npz``, ``results/names_lstm.npz``
     Each seed's LSTM at its best evaluation, and a copy of the one with the lowest validation loss, which chapter 8
@@ -42,7 +43,7 @@ import numpy as np
 
 from .optim import Adam, load_parameters, save_parameters
 from .parameters import LSTM_PARAMETER_KEYS, initialize_lstm_parameters, initialize_rnn_parameters
-from .train import accuracy, evaluate_loss, train
+from .train import accuracy, evaluate_loss, hidden_states, train
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA_DIR = REPOSITORY / "data" / "census1990"
@@ -507,7 +508,48 @@ def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory
         results["lstm"] = float(np.median([row["nats"] for row in results["lstm_seeds"]]))
         if on_seed is not None:
             on_seed(results, all_parameters)
+    chosen = min(range(len(all_parameters)), key=lambda i: results["lstm_seeds"][i]["validation"])
+    results["by_position"] = names_by_position(results, all_parameters[chosen], config, directory)
+    results["by_position"]["lstm_seed"] = results["lstm_seeds"][chosen]["seed"]
+    if on_seed is not None:
+        on_seed(results, all_parameters)
     return results, all_parameters
+
+
+def names_by_position(results, parameters, config=NAMES_CONFIG, directory=DATA_DIR, last_position=10):
+    """Test nats per character of the chosen n-gram model and of an LSTM, by position in the name.
+
+    Position k is the k-th letter (all letters from ``last_position`` on are pooled); ``"end"`` is the end symbol.
+
+    Returns
+    -------
+    dict
+        ``{"position": [...], "count": [...], "ngram": [...], "lstm": [...]}``, one entry per position.
+    """
+    train_set, _, test_set = names_splits(config, directory)
+    best = results["ngram_best"]
+    model = KneserNey(train_set, best["order"], best["discount"])
+    x, targets, mask = encode_names(test_set)
+    a = hidden_states(parameters, x, "lstm")
+    logits = np.einsum("ya,amt->ymt", parameters["Wy"], a) + parameters["by"][:, :, None]
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    lstm_nats = -np.take_along_axis(log_p, targets[None], axis=0)[0]  # (m, T_x)
+    labels = [str(k) for k in range(1, last_position)] + [f"{last_position}+", "end"]
+    totals = {label: [0, 0.0, 0.0] for label in labels}
+    pad = NGRAM_START * (model.order - 1)
+    for i, name in enumerate(test_set):
+        padded = pad + name + NGRAM_END
+        for j in range(len(name) + 1):
+            label = "end" if j == len(name) else labels[min(j, last_position - 1)]
+            context = padded[j:j + model.order - 1]
+            symbol = padded[j + model.order - 1]
+            totals[label][0] += 1
+            totals[label][1] -= np.log(model.probability(symbol, context) / model.normaliser(context))
+            totals[label][2] += lstm_nats[i, j]
+    return {"position": labels, "count": [totals[label][0] for label in labels],
+            "ngram": [float(totals[label][1] / totals[label][0]) for label in labels],
+            "lstm": [float(totals[label][2] / totals[label][0]) for label in labels]}
 
 
 def load_names_parameters(path=RESULTS_DIR / "names_lstm.npz"):

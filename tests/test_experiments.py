@@ -192,6 +192,12 @@ def test_committed_names_results():
         assert row["validation"] == min(curve["validation"])  # the best evaluation was kept
         assert curve["step"][curve["validation"].index(row["validation"])] == row["best_step"]
     chosen_seed = min(results["lstm_seeds"], key=lambda row: row["validation"])["seed"]
+    by_position = results["by_position"]
+    assert by_position["lstm_seed"] == chosen_seed
+    weights = np.array(by_position["count"]) / results["n_test_characters"]
+    assert weights @ by_position["ngram"] == pytest.approx(best["nats"], rel=1e-9)
+    assert weights @ by_position["lstm"] == pytest.approx(
+        next(row["nats"] for row in results["lstm_seeds"] if row["seed"] == chosen_seed), rel=1e-9)
     saved = ex.load_names_parameters(NAMES_NPZ)
     chosen = ex.load_names_parameters(ex.RESULTS_DIR / f"names_lstm_seed{chosen_seed}.npz")
     assert all(np.array_equal(saved[key], chosen[key]) for key in saved)
@@ -204,11 +210,17 @@ def test_a_short_names_run_follows_the_schema(tmp_path):
               "ngram_orders": [2, 3], "ngram_discounts": [0.9]}
     seen = []
     results, parameters = ex.run_names(config, progress=False, on_seed=lambda r, p: seen.append(len(p)))
-    assert seen == [1, 2]
+    assert seen == [1, 2, 2]  # after each seed, and once more with the split by position
     assert [curve["step"] for curve in results["curves"]] == [[10, 20], [10, 20]]
     assert {"unigram", "bigram", "ngram_best", "lstm", "lstm_seeds", "config", "curves", "data_sha256"} <= set(results)
     assert results["ngram_best"]["order"] in (2, 3) and len(results["ngram_validation"]) == 2
     assert results["lstm"] == np.median([row["nats"] for row in results["lstm_seeds"]])
+    by_position = results["by_position"]
+    assert by_position["position"][-1] == "end" and sum(by_position["count"]) == results["n_test_characters"]
+    weights = np.array(by_position["count"]) / results["n_test_characters"]
+    assert weights @ by_position["ngram"] == pytest.approx(results["ngram_best"]["nats"], rel=1e-9)
+    chosen = next(row for row in results["lstm_seeds"] if row["seed"] == by_position["lstm_seed"])
+    assert weights @ by_position["lstm"] == pytest.approx(chosen["nats"], rel=1e-9)
     lstm.optim.save_parameters(tmp_path / "p.npz", parameters[0])
     assert set(ex.load_names_parameters(tmp_path / "p.npz")) == set(lstm.LSTM_PARAMETER_KEYS)
 
