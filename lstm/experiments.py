@@ -5,8 +5,8 @@ Run from the repository root::
     python -m lstm.experiments long_memory   # chapter 7: writes results/long_memory.json
     python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm*.npz
 
-Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core per seed and is deterministic:
-every random number comes from a generator seeded in the configuration stored beside the results.
+Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core (per seed) and is
+deterministic: every random number comes from a generator seeded in the configuration stored beside the results.
 
 ``results/long_memory.json``
     ``{"task": str, "T": [T, ...], "chance": 1 / n_classes,
@@ -27,8 +27,9 @@ every random number comes from a generator seeded in the configuration stored be
     include the end-of-name symbol (predicting where a name stops is part of the task); "validation" figures are
     on the validation names, which choose the n-gram's order and discount and each LSTM's best evaluation.
     ``lstm`` is the median of ``lstm_seeds``; ``by_position`` splits the test figure of the n-gram model and of the
-    seed with the lowest validation loss by position in the name (:func:`names_by_position`). ``curves`` hold each seed's validation loss every
-    ``config["evaluate_every"]`` updates and its training loss averaged over the same windows.
+    seed with the lowest validation loss by position in the name (:func:`names_by_position`). ``curves`` hold
+    each seed's validation loss every ``config["evaluate_every"]`` updates and its training loss averaged over the
+    same windows.
 ``results/names_lstm_seed<k>.npz``, ``results/names_lstm.npz``
     Each seed's LSTM at its best evaluation, and a copy of the one with the lowest validation loss, which chapter 8
     loads to sample names (:func:`lstm.optim.save_parameters`).

@@ -249,7 +249,7 @@ def test_every_glue_reference_has_a_checked_source_that_agrees(path):
         assert all("::" in key for key, _ in references), f"{path.name}: a page without code can only glue " \
                                                           "from a notebook (path::key)"
         notebooks = {}
-        for key, spec in references:
+        for key, _ in references:
             doc, name = key.split("::")
             target = (path.parent / doc).resolve()
             notebook = notebooks.setdefault(target, nbformat.read(target, as_version=4))
@@ -313,8 +313,8 @@ def _notebook_with(markdown, code, output):
 
 
 def _glue_output(name, text):
-    return nbformat.v4.new_output("display_data", data={GLUE_MIME: text},
-                                  metadata={"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}})
+    scrapbook = {"name": name, "mime_prefix": "application/papermill.record/"}
+    return nbformat.v4.new_output("display_data", data={GLUE_MIME: text}, metadata={"scrapbook": scrapbook})
 
 
 def test_a_stale_glue_fails(tmp_path, monkeypatch):
