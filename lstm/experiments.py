@@ -386,6 +386,11 @@ class KneserNey:
         return total / n
 
 
+#: How ``results/names.json`` describes the n-gram model it reports.
+KNESER_NEY_METHOD = ("interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated, normalised over the "
+                     "letters and the end symbol), order and discount chosen on the validation names")
+
+
 def select_kneser_ney(train_names, validation_names, orders, discounts):
     """Fit a Kneser-Ney model for every order and discount; return the one best on ``validation_names``.
 
@@ -466,9 +471,7 @@ def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
         "unigram": unigram_cross_entropy(train_set, test_set),
         "bigram": bigram_cross_entropy(train_set, test_set),
         "ngram_best": {"order": best["order"], "discount": best["discount"],
-                       "method": "interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated, "
-                                 "normalised over the letters and the end symbol), order and discount chosen "
-                                 "on the validation names",
+                       "method": KNESER_NEY_METHOD,
                        "nats": float(model.cross_entropy(test_set)), "validation": best["validation"],
                        "nats_unnormalised": float(model.cross_entropy(test_set, normalise=False))},
         "ngram_validation": table,
