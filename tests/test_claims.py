@@ -36,9 +36,10 @@ ALLOWED = [
 
 #: Words before a number that make it a name rather than a quantity (chapter 5, equation 15, step 0, ...).
 STRUCTURAL_BEFORE = re.compile(
-    r"(?:chapters?|sections?|equations?|eqs?\.|steps?|exercises?|rules?|figures?|tables?|versions?|"
+    r"(?:chapters?|sections?|equations?|eqs?\.|steps?|seeds?|exercises?|rules?|figures?|tables?|versions?|"
     r"rows?|columns?|items?|item|orders?|python|numpy|pytorch|torch|jupyter book|book|nltk|census|"
-    r"layers?|axis|index|symbols?|units?|gates?|dimension|ranks?|top|notebooks?|part|line)\s*$",
+    r"layers?|axis|index|symbols?|units?|gates?|dimension|ranks?|top|notebooks?|part|line)"
+    r"\s*(?:\(?\d+\)?\s*(?:,|and|or|to|-|–)\s*)*$",  # also the later numbers of a list: chapters 3 and 5
     re.IGNORECASE,
 )
 #: Nouns after an integer that make it a size or setting of an experiment (16 hidden units, 1000 updates, a
@@ -115,8 +116,7 @@ def typed_numbers(text):
             continue  # a year: in a citation, a data set's name
         if number in CONSTANTS:
             continue
-        if re.fullmatch(r"\d+", number) and (SIZE_AFTER.match(text[match.end():match.end() + 30])
-                                             or re.search(r"\bseeds?\s+(?:[\d, ]+(?:and|or)?\s*)*$", before)):
+        if re.fullmatch(r"\d+", number) and SIZE_AFTER.match(text[match.end():match.end() + 30]):
             continue  # a size or setting, named by its noun
         line_start = text.rfind("\n", 0, match.start()) + 1
         if re.fullmatch(r"\s*(?:[-*+]\s+)?", text[line_start:match.start()]) and re.match(r"[.)]\s", after):
@@ -309,6 +309,8 @@ def test_a_typed_number_is_caught_and_structural_ones_are_not():
         "```python\nprint(12345)\n```\n"
         "```{exercise}\n:label: ex-1\nThe answer is 44, after rounding up.\n```\n")
     assert [number for number, _ in typed_numbers(text)] == ["1.94", "2.36", "44"]
+    lists = prose("As chapters 3 and 5 show, equations (9) and (10), with seeds 0, 2 and 3; 7 and 8 steps, 9 and 10.")
+    assert [number for number, _ in typed_numbers(lists)] == ["7", "9", "10"]  # "7 and": no noun follows 7
     sizes = prose("1. With 16 hidden units, a 60-step sequence, seeds 0, 2 and 3, between 0 and 1: 0.73 and 80 MiB.")
     assert [number for number, _ in typed_numbers(sizes)] == ["0.73", "80"]
 
