@@ -3,10 +3,10 @@
 Run from the repository root::
 
     python -m lstm.experiments long_memory   # chapter 7: writes results/long_memory.json
-    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm.npz
+    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm*.npz
 
-Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core and is deterministic:
-every random number comes from a generator seeded in the configuration stored beside the results.
+Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core (per seed) and is
+deterministic: every random number comes from a generator seeded in the configuration stored beside the results.
 
 ``results/long_memory.json``
     ``{"task": str, "T": [T, ...], "chance": 1 / n_classes,
@@ -17,14 +17,22 @@ every random number comes from a generator seeded in the configuration stored be
     ``"lstm"`` is the LSTM with the chrono initialisation of its gate biases, ``"lstm_forget_bias_1"`` the same
     LSTM with the default initialisation (see :func:`memory_task_parameters`).
 ``results/names.json``
-    ``{"unigram": nats, "bigram": nats, "lstm": nats, "units": str,
-    "n_train": int, "n_test": int, "n_test_characters": int,
-    "curve": {"step": [...], "train": [...], "test": [...]}, "config": {...}}``.
-    The three numbers are held-out cross-entropies in nats per character, where a name's characters include
-    the end-of-name symbol (predicting where a name stops is part of the task). ``curve`` holds the held-out
-    loss every ``config["evaluate_every"]`` steps and the training loss averaged over the same windows.
-``results/names_lstm.npz``
-    The trained LSTM's parameters (:func:`lstm.optim.save_parameters`), which chapter 8 loads to sample names.
+    ``{"unigram": nats, "bigram": nats, "ngram_best": {"order": k, "discount": d, "method": str, "nats": nats,
+    "validation": nats, "nats_unnormalised": nats}, "ngram_validation": [{"order", "discount", "validation"}, ...],
+    "lstm": nats, "lstm_seeds": [{"seed", "nats", "best_step", "validation"}, ...], "units": str,
+    "n_train", "n_validation", "n_test", "n_test_characters": int,
+    "curves": [{"seed", "step": [...], "train": [...], "validation": [...]}, ...],
+    "by_position": {"position", "count", "ngram", "lstm", "lstm_seed"}, "data_sha256": {...}, "config": {...}}``.
+    Every "nats" is a held-out cross-entropy on the test names in nats per character, where a name's characters
+    include the end-of-name symbol (predicting where a name stops is part of the task); "validation" figures are
+    on the validation names, which choose the n-gram's order and discount and each LSTM's best evaluation.
+    ``lstm`` is the median of ``lstm_seeds``; ``by_position`` splits the test figure of the n-gram model and of the
+    seed with the lowest validation loss by position in the name (:func:`names_by_position`). ``curves`` hold
+    each seed's validation loss every ``config["evaluate_every"]`` updates and its training loss averaged over the
+    same windows.
+``results/names_lstm_seed<k>.npz``, ``results/names_lstm.npz``
+    Each seed's LSTM at its best evaluation, and a copy of the one with the lowest validation loss, which chapter 8
+    loads to sample names (:func:`lstm.optim.save_parameters`).
 """
 
 import argparse
@@ -36,7 +44,7 @@ import numpy as np
 
 from .optim import Adam, load_parameters, save_parameters
 from .parameters import LSTM_PARAMETER_KEYS, initialize_lstm_parameters, initialize_rnn_parameters
-from .train import accuracy, evaluate_loss, train
+from .train import accuracy, evaluate_loss, hidden_states, train
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA_DIR = REPOSITORY / "data" / "census1990"
@@ -155,34 +163,44 @@ def run_long_memory(config=LONG_MEMORY_CONFIG, implementation=None, progress=Tru
     }
 
 
-# --- chapter 8: a character-level language model of first names ----------------------------------------------
+# --- chapter 8: a character-level language model of surnames --------------------------------------------------
 
 #: Symbol 0 marks both the start and the end of a name; symbols 1-26 are the letters.
 ALPHABET = ".abcdefghijklmnopqrstuvwxyz"
 BOUNDARY = 0
-NAME_FILES = ("dist.female.first", "dist.male.first")
+#: The census files of each corpus, in ``data/census1990``.
+CORPORA = {"surnames": ("dist.all.last",), "first_names": ("dist.female.first", "dist.male.first")}
+NAME_FILES = ("dist.all.last", "dist.female.first", "dist.male.first")
 
+#: The full experiment of ``python -m lstm.experiments names``.
 NAMES_CONFIG = {
-    "test_fraction": 0.1,
+    "corpus": "surnames",
+    "validation_fraction": 0.1,  # held out to choose the n-gram's order and the LSTM's best evaluation
+    "test_fraction": 0.1,  # held out to report, touched once per model
     "split_seed": 0,
+    "ngram_orders": [2, 3, 4, 5, 6, 7, 8],
+    "ngram_discounts": [0.5, 0.75, 0.9, 1.0],
     "n_hidden": 64,
-    "steps": 3000,
-    "batch_size": 32,
-    "learning_rate": 0.005,  # Adam
+    "steps": 5000,
+    "batch_size": 64,
+    "learning_rate": 0.01,  # Adam
     "max_norm": 5.0,
-    "seed": 0,
-    "evaluate_every": 100,
+    "seeds": [0, 1, 2],
+    "evaluate_every": 250,
 }
 
 
-def load_names(directory=DATA_DIR):
-    """The distinct first names of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
+def load_names(directory=DATA_DIR, corpus="surnames"):
+    """The distinct names of one corpus of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
 
-    Each file has one name a line, then three numbers (frequency, cumulative frequency, rank); only the name is
-    used, once, whatever its frequency, and a name on both lists counts once.
+    ``corpus`` is ``"surnames"`` (``dist.all.last``) or ``"first_names"`` (``dist.female.first`` and
+    ``dist.male.first``). Each file has one name a line, then three numbers (frequency, cumulative frequency,
+    rank); only the name is used, once, whatever its frequency, and a name on two lists counts once.
     """
+    if corpus not in CORPORA:
+        raise ValueError(f"corpus must be one of {sorted(CORPORA)}, got {corpus!r}")
     names = set()
-    for filename in NAME_FILES:
+    for filename in CORPORA[corpus]:
         for line in (Path(directory) / filename).read_text(encoding="ascii").splitlines():
             if line.strip():
                 names.add(line.split()[0].lower())
@@ -193,15 +211,23 @@ def load_names(directory=DATA_DIR):
 
 
 def data_sha256(directory=DATA_DIR):
-    """SHA-256 of each name file, to record in the results which data they came from."""
+    """SHA-256 of each census file, to record in the results which data they came from."""
     return {name: hashlib.sha256((Path(directory) / name).read_bytes()).hexdigest() for name in NAME_FILES}
 
 
-def split_names(names, test_fraction=0.1, seed=0):
-    """Shuffle ``names`` with ``seed`` and hold out ``test_fraction`` of them; return ``(train, test)`` lists."""
+def split_names(names, test_fraction=0.1, seed=0, validation_fraction=0.0):
+    """Shuffle ``names`` with ``seed``; hold out a test and a validation share.
+
+    Returns ``(train, test)`` when ``validation_fraction`` is 0, else ``(train, validation, test)``. The test
+    names are the same whatever the validation share.
+    """
     order = np.random.default_rng(seed).permutation(len(names))
     n_test = int(round(test_fraction * len(names)))
-    return [names[i] for i in order[n_test:]], [names[i] for i in order[:n_test]]
+    n_validation = int(round(validation_fraction * len(names)))
+    test = [names[i] for i in order[:n_test]]
+    validation = [names[i] for i in order[n_test:n_test + n_validation]]
+    train = [names[i] for i in order[n_test + n_validation:]]
+    return (train, test) if not validation_fraction else (train, validation, test)
 
 
 def encode_names(names):
@@ -266,55 +292,273 @@ def bigram_cross_entropy(train_names, test_names):
     return float(-np.mean([log_p[previous, following] for previous, following in _transitions(test_names)]))
 
 
+# --- chapter 8: the strongest counting model, interpolated Kneser-Ney ----------------------------------------
+
+#: The start and end symbols of the n-gram models, outside the alphabet (the LSTM uses "." for both).
+NGRAM_START, NGRAM_END = "<", ">"
+#: What a model of names is scored on: each letter, and the end of the name.
+PREDICTED_SYMBOLS = ALPHABET[1:] + NGRAM_END
+
+
+class KneserNey:
+    """Interpolated Kneser-Ney character n-gram model of names, as ``nltk.lm.KneserNeyInterpolated`` defines it.
+
+    A name is padded as NLTK's ``padded_everygram_pipeline`` pads it: ``order - 1`` start symbols before it and
+    ``order - 1`` end symbols after it. For a context h of length order - 1 and a next symbol w,
+
+    P(w | h) = max(c(h w) - d, 0) / c(h) + d · N(h) / c(h) · P(w | h without its first symbol),
+
+    where c counts n-grams in the training names, N(h) is the number of distinct symbols seen after h and d is the
+    discount. Shorter contexts use continuation counts instead of c: how many distinct symbols precede ``h w``
+    (Kneser & Ney, 1995; Chen & Goodman, 1999); the recursion ends at the continuation unigram. A context never
+    seen in training passes all its probability to the shorter one.
+
+    :meth:`probability` is NLTK's formula exactly (the tests check it against NLTK). That formula does not quite
+    sum to one over what a model of names must predict: near the start of a name N(h) counts the start symbol as
+    a follower while the continuation counts do not, and the start symbol itself gets some probability.
+    :meth:`cross_entropy` therefore divides by the sum over the 26 letters and the end symbol, so that the n-gram
+    model, like the LSTM, spreads exactly one unit of probability over the symbols it is scored on. Counting uses
+    dictionaries keyed by strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its
+    counts for every query, would take hours on the census surnames.
+    """
+
+    def __init__(self, names, order, discount=0.1):
+        if order < 2:
+            raise ValueError(f"order must be at least 2 (a context of one symbol or more), got {order}")
+        self.order, self.discount = order, discount
+        self._normalisers = {}
+        counts = {}
+        for name in names:
+            padded = NGRAM_START * (order - 1) + name + NGRAM_END * (order - 1)
+            for k in range(1, order + 1):
+                for i in range(len(padded) - k + 1):
+                    gram = padded[i:i + k]
+                    counts[gram] = counts.get(gram, 0) + 1
+        self.count = counts
+        self.context_total, self.followers = {}, {}  # c(h) and N(h), for every context h seen
+        self.continuation, self.continuation_total = {}, {}  # N(. h w) and N(. h .)
+        for gram, count in counts.items():
+            context = gram[:-1]
+            self.context_total[context] = self.context_total.get(context, 0) + count
+            self.followers[context] = self.followers.get(context, 0) + 1
+            if len(gram) >= 2:
+                self.continuation[gram[1:]] = self.continuation.get(gram[1:], 0) + 1
+                self.continuation_total[gram[1:-1]] = self.continuation_total.get(gram[1:-1], 0) + 1
+
+    def probability(self, symbol, context):
+        """P(symbol | context), where context is a string of up to ``order - 1`` symbols."""
+        context = context[len(context) - self.order + 1:]
+        probability, weight = 0.0, 1.0
+        while True:
+            if not context:
+                return probability + weight * self.continuation.get(symbol, 0) / self.continuation_total[""]
+            if context in self.context_total:
+                if len(context) + 1 == self.order:
+                    count, total = self.count.get(context + symbol, 0), self.context_total[context]
+                else:
+                    count, total = self.continuation.get(context + symbol, 0), self.continuation_total[context]
+                probability += weight * max(count - self.discount, 0) / total
+                weight *= self.discount * self.followers[context] / total
+            context = context[1:]
+
+    def normaliser(self, context):
+        """The sum of :meth:`probability` over the symbols a name model predicts: the letters and the end."""
+        if context not in self._normalisers:
+            self._normalisers[context] = sum(self.probability(symbol, context) for symbol in PREDICTED_SYMBOLS)
+        return self._normalisers[context]
+
+    def cross_entropy(self, names, normalise=True):
+        """Nats per character on ``names``: every letter and one end symbol per name.
+
+        With ``normalise`` (the default) each probability is divided by :meth:`normaliser`; without it, NLTK's
+        formula is used as it stands.
+        """
+        total, n = 0.0, 0
+        for name in names:
+            padded = NGRAM_START * (self.order - 1) + name + NGRAM_END
+            for i in range(self.order - 1, len(padded)):
+                context = padded[i - self.order + 1:i]
+                probability = self.probability(padded[i], context)
+                if normalise:
+                    probability /= self.normaliser(context)
+                total -= np.log(probability)
+                n += 1
+        return total / n
+
+
+#: How ``results/names.json`` describes the n-gram model it reports.
+KNESER_NEY_METHOD = ("interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyInterpolated, normalised over the "
+                     "letters and the end symbol), order and discount chosen on the validation names")
+
+
+def select_kneser_ney(train_names, validation_names, orders, discounts):
+    """Fit a Kneser-Ney model for every order and discount; return the one best on ``validation_names``.
+
+    The validation figures use NLTK's formula as it stands (``normalise=False``): normalising changes them very
+    little and makes the search several times slower. The chosen model's test figure is normalised.
+
+    Returns
+    -------
+    best : dict
+        ``{"order": k, "discount": d, "validation": nats}``.
+    table : list of dict
+        The same for every pair tried, in order.
+    """
+    table = []
+    for order in orders:
+        for discount in discounts:
+            model = KneserNey(train_names, order, discount)
+            table.append({"order": order, "discount": discount,
+                          "validation": float(model.cross_entropy(validation_names, normalise=False))})
+    return min(table, key=lambda row: row["validation"]), table
+
+
 def names_cross_entropy(parameters, names, implementation=None):
     """Nats per character of an LSTM on ``names`` (letters and end symbols, padding excluded)."""
     x, targets, mask = encode_names(names)
     return evaluate_loss(parameters, x, targets, "lstm", "all", mask, implementation)
 
 
-def train_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
-    """Train the character-level LSTM on the training names; return ``(parameters, history, train, test)``."""
-    train_set, test_set = split_names(load_names(directory), config["test_fraction"], config["split_seed"])
+def names_splits(config=NAMES_CONFIG, directory=DATA_DIR):
+    """``(train, validation, test)`` names of the experiment ``config`` describes."""
+    return split_names(load_names(directory, config["corpus"]), config["test_fraction"], config["split_seed"],
+                       config["validation_fraction"])
+
+
+def train_names(seed, config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
+    """Train one character-level LSTM on the training names and keep its best evaluation on the validation names.
+
+    Returns
+    -------
+    best : dict of ndarray
+        The parameters at the evaluation with the lowest validation loss (early stopping).
+    history : dict
+        As :func:`lstm.train.train` returns it; ``history["evaluation"]`` holds the validation losses.
+    best_step : int
+        The number of updates done at that evaluation.
+    """
+    train_set, validation_set, _ = names_splits(config, directory)
     n = len(ALPHABET)
-    parameters = initialize_lstm_parameters(config["n_hidden"], n, n, seed=config["seed"])
+    parameters = initialize_lstm_parameters(config["n_hidden"], n, n, seed=seed)
+    best = {"loss": np.inf}
 
     def next_batch(rng):
         return encode_names([train_set[i] for i in rng.integers(0, len(train_set), size=config["batch_size"])])
 
-    parameters, history = train(
+    def evaluate(current):
+        loss = names_cross_entropy(current, validation_set, implementation)
+        if loss < best["loss"]:
+            best.update(loss=loss, parameters={key: value.copy() for key, value in current.items()})
+        return loss
+
+    _, history = train(
         parameters, next_batch, config["steps"], Adam(config["learning_rate"]), model="lstm", targets_at="all",
-        max_norm=config["max_norm"], seed=config["seed"], implementation=implementation,
-        evaluate=lambda p: names_cross_entropy(p, test_set, implementation),
-        evaluate_every=config["evaluate_every"], progress=progress, description="names")
-    return parameters, history, train_set, test_set
+        max_norm=config["max_norm"], seed=seed, implementation=implementation, evaluate=evaluate,
+        evaluate_every=config["evaluate_every"], progress=progress, description=f"names seed={seed}")
+    best_step = next(step for step, loss in history["evaluation"] if loss == best["loss"])
+    return best["parameters"], history, best_step
 
 
-def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
-    """Train the language model and compute the baselines; return ``(results, parameters)``."""
-    parameters, history, train_set, test_set = train_names(config, implementation, progress, directory)
-    every = config["evaluate_every"]
-    steps = [step for step, _ in history["evaluation"]]
-    results = {
+def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
+    """The counting models: add-one unigram and bigram, and Kneser-Ney with order and discount chosen on validation.
+
+    Returns the part of the results dict that belongs to them (schema in the module docstring).
+    """
+    train_set, validation_set, test_set = names_splits(config, directory)
+    best, table = select_kneser_ney(train_set, validation_set, config["ngram_orders"], config["ngram_discounts"])
+    model = KneserNey(train_set, best["order"], best["discount"])
+    return {
         "unigram": unigram_cross_entropy(train_set, test_set),
         "bigram": bigram_cross_entropy(train_set, test_set),
-        "lstm": names_cross_entropy(parameters, test_set, implementation),
-        "units": "nats per character (letters and the end-of-name symbol) on the held-out names",
+        "ngram_best": {"order": best["order"], "discount": best["discount"],
+                       "method": KNESER_NEY_METHOD,
+                       "nats": float(model.cross_entropy(test_set)), "validation": best["validation"],
+                       "nats_unnormalised": float(model.cross_entropy(test_set, normalise=False))},
+        "ngram_validation": table,
+    }
+
+
+def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR, on_seed=None):
+    """Compute the baselines and train one LSTM per seed; return ``(results, parameters of each seed)``.
+
+    ``on_seed(results, parameters)``, if given, is called after each seed with the results so far.
+    """
+    train_set, validation_set, test_set = names_splits(config, directory)
+    results = {
+        **names_baselines(config, directory),
+        "units": "nats per character (letters and the end-of-name symbol) on the held-out test names",
         "n_train": len(train_set),
+        "n_validation": len(validation_set),
         "n_test": len(test_set),
         "n_test_characters": sum(len(name) + 1 for name in test_set),
-        "curve": {
-            "step": steps,
-            "train": [float(np.mean(history["loss"][max(0, step - every):step])) for step in steps],
-            "test": [value for _, value in history["evaluation"]],
-        },
+        "lstm_seeds": [],
+        "curves": [],
         "data_sha256": data_sha256(directory),
         "config": dict(config),
     }
-    return results, parameters
+    every = config["evaluate_every"]
+    all_parameters = []
+    for seed in config["seeds"]:
+        parameters, history, best_step = train_names(seed, config, implementation, progress, directory)
+        steps = [step for step, _ in history["evaluation"]]
+        all_parameters.append(parameters)
+        results["lstm_seeds"].append({
+            "seed": seed, "nats": names_cross_entropy(parameters, test_set, implementation), "best_step": best_step,
+            "validation": min(loss for _, loss in history["evaluation"])})
+        results["curves"].append({
+            "seed": seed, "step": steps,
+            "train": [float(np.mean(history["loss"][max(0, step - every):step])) for step in steps],
+            "validation": [value for _, value in history["evaluation"]]})
+        results["lstm"] = float(np.median([row["nats"] for row in results["lstm_seeds"]]))
+        if on_seed is not None:
+            on_seed(results, all_parameters)
+    chosen = min(range(len(all_parameters)), key=lambda i: results["lstm_seeds"][i]["validation"])
+    results["by_position"] = names_by_position(results, all_parameters[chosen], config, directory)
+    results["by_position"]["lstm_seed"] = results["lstm_seeds"][chosen]["seed"]
+    if on_seed is not None:
+        on_seed(results, all_parameters)
+    return results, all_parameters
+
+
+def names_by_position(results, parameters, config=NAMES_CONFIG, directory=DATA_DIR, last_position=10):
+    """Test nats per character of the chosen n-gram model and of an LSTM, by position in the name.
+
+    Position k is the k-th letter (all letters from ``last_position`` on are pooled); ``"end"`` is the end symbol.
+
+    Returns
+    -------
+    dict
+        ``{"position": [...], "count": [...], "ngram": [...], "lstm": [...]}``, one entry per position.
+    """
+    train_set, _, test_set = names_splits(config, directory)
+    best = results["ngram_best"]
+    model = KneserNey(train_set, best["order"], best["discount"])
+    x, targets, mask = encode_names(test_set)
+    a = hidden_states(parameters, x, "lstm")
+    logits = np.einsum("ya,amt->ymt", parameters["Wy"], a) + parameters["by"][:, :, None]
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    lstm_nats = -np.take_along_axis(log_p, targets[None], axis=0)[0]  # (m, T_x)
+    labels = [str(k) for k in range(1, last_position)] + [f"{last_position}+", "end"]
+    totals = {label: [0, 0.0, 0.0] for label in labels}
+    pad = NGRAM_START * (model.order - 1)
+    for i, name in enumerate(test_set):
+        padded = pad + name + NGRAM_END
+        for j in range(len(name) + 1):
+            label = "end" if j == len(name) else labels[min(j, last_position - 1)]
+            context = padded[j:j + model.order - 1]
+            symbol = padded[j + model.order - 1]
+            totals[label][0] += 1
+            totals[label][1] -= np.log(model.probability(symbol, context) / model.normaliser(context))
+            totals[label][2] += lstm_nats[i, j]
+    return {"position": labels, "count": [totals[label][0] for label in labels],
+            "ngram": [float(totals[label][1] / totals[label][0]) for label in labels],
+            "lstm": [float(totals[label][2] / totals[label][0]) for label in labels]}
 
 
 def load_names_parameters(path=RESULTS_DIR / "names_lstm.npz"):
-    """The trained language model that ``python -m lstm.experiments names`` saved."""
+    """A trained language model that ``python -m lstm.experiments names`` saved (``names_lstm.npz`` holds the
+    seed with the lowest validation loss, ``names_lstm_seed<k>.npz`` each seed)."""
     return load_parameters(path, LSTM_PARAMETER_KEYS)
 
 
@@ -336,12 +580,17 @@ def main(argv=None):
         for model in ("rnn", "lstm"):
             print(model, " ".join(f"T={T}: {results[model][str(T)]:.2f}" for T in results["T"]))
     else:
-        results, parameters = run_names(progress=not args.quiet)
-        _write_json(args.output / "names.json", results)
-        save_parameters(args.output / "names_lstm.npz", parameters)
-        print(f"wrote {args.output / 'names_lstm.npz'}")
-        print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram", "lstm")), "nats/char")
+        def save(results, all_parameters):
+            _write_json(args.output / "names.json", results)
+            for row, parameters in zip(results["lstm_seeds"], all_parameters, strict=True):
+                save_parameters(args.output / f"names_lstm_seed{row['seed']}.npz", parameters)
+            best = min(range(len(all_parameters)), key=lambda i: results["lstm_seeds"][i]["validation"])
+            save_parameters(args.output / "names_lstm.npz", all_parameters[best])
 
+        results, _ = run_names(progress=not args.quiet, on_seed=save)
+        print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram")),
+              f"Kneser-Ney order {results['ngram_best']['order']}: {results['ngram_best']['nats']:.3f}",
+              "LSTM per seed:", " ".join(f"{row['nats']:.3f}" for row in results["lstm_seeds"]), "nats/char")
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,10 @@
 """The output layer and its loss: softmax cross-entropy on the hidden states, forward and backward.
 
 The recurrent part of a model ends with the hidden states ``a`` (n_a, m, T_x). The output layer turns each
-a⟨t⟩ into scores (logits) ``z⟨t⟩ = W a⟨t⟩ + b`` over n_y classes, and the loss is the cross-entropy of the softmax
+a⟨t⟩ into scores (logits) ``ℓ⟨t⟩ = W a⟨t⟩ + b`` over n_y classes, and the loss is the cross-entropy of the softmax
 of those scores against integer class targets. This module computes its own logits from ``a`` with a
 numerically stable log-softmax, rather than taking the log of the probabilities ŷ that :func:`lstm.lstm_forward`
-returns: log(softmax(z)) = z - max(z) - log Σ exp(z - max(z)) never takes the log of an underflowed 0.
+returns: log(softmax(ℓ)) = ℓ - max(ℓ) - log Σ exp(ℓ - max(ℓ)) never takes the log of an underflowed 0.
 
 Two ways to read the targets:
 
@@ -74,7 +74,7 @@ def _check_targets(targets, m, T_x, n_y, targets_at, mask):
 
 
 def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
-    """Output layer and cross-entropy loss: logits z⟨t⟩ = W a⟨t⟩ + b, then the mean of -log softmax(z)[target].
+    """Output layer and cross-entropy loss: logits ℓ⟨t⟩ = W a⟨t⟩ + b, then the mean of -log softmax(ℓ)[target].
 
     Parameters
     ----------
@@ -126,7 +126,7 @@ def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
 def softmax_cross_entropy_backward(cache):
     """Gradients of :func:`softmax_cross_entropy` with respect to ``W``, ``b`` and the hidden states.
 
-    At each step the gradient of -log softmax(z)[k] with respect to the logits is ŷ - one_hot(k); each step's
+    At each step the gradient of -log softmax(ℓ)[k] with respect to the logits is ŷ - one_hot(k); each step's
     share of the mean multiplies it by that step's weight (1 / (m T_x), 1 / m at the last step, or mask / count).
 
     Parameters

@@ -4,7 +4,7 @@ The language model of chapter 8 reads one character at a time (one-hot, n_x = vo
 distribution over the next one. Generation feeds its own samples back in: start from the boundary symbol, draw the
 next character from the model's distribution, feed it in, and stop when the model draws the boundary symbol again.
 
-The temperature τ reshapes each distribution before drawing: p_τ = softmax(z / τ) for logits z = Wy a⟨t⟩ + by.
+The temperature τ reshapes each distribution before drawing: p_τ = softmax(ℓ / τ) for logits ℓ = Wy a⟨t⟩ + by.
 τ = 1 samples the model as trained; τ < 1 sharpens towards the most likely character (τ → 0 is the argmax,
 "greedy" decoding, which ``temperature=0`` gives exactly); τ > 1 flattens towards uniform.
 """
@@ -22,7 +22,7 @@ def next_distribution(logits, temperature=1.0):
     Parameters
     ----------
     logits : ndarray, shape (n_y,) or (n_y, m)
-        Scores z = Wy a⟨t⟩ + by, one column per sequence.
+        Scores ℓ = Wy a⟨t⟩ + by, one column per sequence.
     temperature : float
         τ >= 0.
 

@@ -76,19 +76,24 @@ def test_reduced_long_memory_reproduces_the_committed_direction():
 
 def test_data_files_match_their_recorded_sha256():
     readme = (ex.REPOSITORY / "data" / "README.md").read_text()
-    recorded = dict(re.findall(r"`census1990/(dist\.\w+\.first)` \| \d+ \| `([0-9a-f]{64})`", readme))
+    recorded = dict(re.findall(r"`census1990/(dist\.\w+\.\w+)` \| \d+ \| `([0-9a-f]{64})`", readme))
+    assert set(recorded) == set(ex.NAME_FILES)
     assert recorded == ex.data_sha256()
     assert json.loads(NAMES_JSON.read_text())["data_sha256"] == recorded
 
 
 def test_names_load_and_split():
     names = ex.load_names()
-    assert len(names) == 5163 and len(set(names)) == len(names)
-    assert all(re.fullmatch("[a-z]{2,11}", name) for name in names)
-    train, test = ex.split_names(names, 0.1, seed=0)
-    assert (train, test) == ex.split_names(names, 0.1, seed=0)
-    assert len(test) == 516 and len(train) + len(test) == len(names)
-    assert not set(train) & set(test)
+    assert len(names) == 88799 and len(set(names)) == len(names) and names == sorted(names)
+    assert all(re.fullmatch("[a-z]{2,13}", name) for name in names)
+    assert len(ex.load_names(corpus="first_names")) == 5163
+    with pytest.raises(ValueError, match="corpus must be one of"):
+        ex.load_names(corpus="pets")
+    train, validation, test = ex.split_names(names, 0.1, seed=0, validation_fraction=0.1)
+    assert (len(train), len(validation), len(test)) == (71039, 8880, 8880)
+    assert not (set(train) & set(test)) and not (set(train) & set(validation)) and not (set(validation) & set(test))
+    assert ex.split_names(names, 0.1, seed=0)[1] == test  # the test names do not depend on the validation share
+    assert (train, validation, test) == ex.names_splits()
     assert ex.split_names(names, 0.1, seed=1)[1] != test
 
 
@@ -114,43 +119,116 @@ def test_baselines_by_independent_counting():
     assert ex.bigram_cross_entropy(train, test) == pytest.approx(sum(bigram) / 5, rel=1e-12)
 
 
+SMALL_CORPUS = ["anna", "bob", "abba", "anne", "bobby", "ann", "ben", "nab", "ebb", "nanna"]
+
+
+@pytest.mark.parametrize("order", [2, 3, 4, 5])
+@pytest.mark.parametrize("discount", [0.1, 0.75, 1.0])
+def test_kneser_ney_equals_nltk(order, discount):
+    """Every probability, in seen and unseen contexts, for letters seen and unseen, equals NLTK's to 1e-12."""
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
+    ngrams, vocabulary = padded_everygram_pipeline(order, SMALL_CORPUS)
+    reference = KneserNeyInterpolated(order, discount=discount)
+    reference.fit(ngrams, vocabulary)
+    model = ex.KneserNey(SMALL_CORPUS, order, discount)
+    as_nltk = {ex.NGRAM_START: "<s>", ex.NGRAM_END: "</s>"}
+    contexts = {"<" * (order - 1)} | {("<" * order + name)[-(order - 1):] for name in ("an", "bob", "zz", "nab", "e")}
+    for context in contexts:
+        for symbol in "abenoz" + ex.NGRAM_END:
+            expected = reference.score(as_nltk.get(symbol, symbol), [as_nltk.get(c, c) for c in context])
+            assert model.probability(symbol, context) == pytest.approx(expected, rel=1e-12, abs=1e-15), \
+                (symbol, context)
+    # the cross-entropy is the mean of -log P over every letter and one end symbol per name
+    names = ["anna", "bo"]
+    manual = [-math.log(reference.score(w, ctx)) for name in names
+              for ctx, w in _nltk_steps(name, order)]
+    assert model.cross_entropy(names, normalise=False) == pytest.approx(np.mean(manual), rel=1e-12)
+
+
+def _nltk_steps(name, order):
+    padded = ["<s>"] * (order - 1) + list(name) + ["</s>"]
+    return [(padded[i - order + 1:i], padded[i]) for i in range(order - 1, len(padded))]
+
+
+def test_kneser_ney_normalised_sums_to_one_and_is_checked():
+    model = ex.KneserNey(SMALL_CORPUS, 3, 0.75)
+    for context in ("<<", "<a", "an", "zz", "bo"):
+        total = sum(model.probability(s, context) / model.normaliser(context) for s in ex.PREDICTED_SYMBOLS)
+        assert total == pytest.approx(1.0, abs=1e-12)
+    assert model.normaliser("<<") > 1.0  # NLTK's formula gives more than one unit at the start of a name
+    with pytest.raises(ValueError, match="order must be at least 2"):
+        ex.KneserNey(SMALL_CORPUS, 1)
+    best, table = ex.select_kneser_ney(SMALL_CORPUS[:7], SMALL_CORPUS[7:], [2, 3], [0.5, 1.0])
+    assert len(table) == 4 and best == min(table, key=lambda row: row["validation"])
+
+
 def test_committed_names_results():
-    """The committed numbers: baselines recomputed exactly; the saved LSTM gives the committed cross-entropy."""
+    """The committed numbers: baselines recomputed exactly; each saved LSTM gives its committed cross-entropy."""
     results = json.loads(NAMES_JSON.read_text())
     config = results["config"]
     assert config == ex.NAMES_CONFIG
-    train, test = ex.split_names(ex.load_names(), config["test_fraction"], config["split_seed"])
-    assert (results["n_train"], results["n_test"]) == (len(train), len(test))
+    train, validation, test = ex.names_splits(config)
+    assert (results["n_train"], results["n_validation"], results["n_test"]) == (len(train), len(validation), len(test))
+    assert results["n_test_characters"] == sum(len(name) + 1 for name in test)
     assert results["unigram"] == pytest.approx(ex.unigram_cross_entropy(train, test), rel=1e-12)
     assert results["bigram"] == pytest.approx(ex.bigram_cross_entropy(train, test), rel=1e-12)
-    parameters = ex.load_names_parameters(NAMES_NPZ)
-    for implementation in ("reference", None):
-        assert ex.names_cross_entropy(parameters, test, implementation) == pytest.approx(results["lstm"], rel=1e-9)
-    assert results["lstm"] < results["bigram"] < results["unigram"]
-    assert results["curve"]["test"][-1] == pytest.approx(results["lstm"], rel=1e-9)
-    assert len(results["curve"]["step"]) == len(results["curve"]["train"]) == len(results["curve"]["test"])
-    name = sample_text(parameters, ex.ALPHABET, ex.BOUNDARY, 1.0, rng=0)
+    best = results["ngram_best"]
+    assert [(row["order"], row["discount"]) for row in results["ngram_validation"]] == [
+        (order, discount) for order in config["ngram_orders"] for discount in config["ngram_discounts"]]
+    chosen = min(results["ngram_validation"], key=lambda row: row["validation"])
+    assert (best["order"], best["discount"], best["validation"]) == (chosen["order"], chosen["discount"],
+                                                                     chosen["validation"])
+    model = ex.KneserNey(train, best["order"], best["discount"])
+    assert model.cross_entropy(test) == pytest.approx(best["nats"], rel=1e-12)
+    assert results["lstm"] == pytest.approx(np.median([row["nats"] for row in results["lstm_seeds"]]), rel=1e-12)
+    assert [row["seed"] for row in results["lstm_seeds"]] == config["seeds"]
+    for row, curve in zip(results["lstm_seeds"], results["curves"], strict=True):
+        parameters = ex.load_names_parameters(ex.RESULTS_DIR / f"names_lstm_seed{row['seed']}.npz")
+        for implementation in ("reference", None):
+            assert ex.names_cross_entropy(parameters, test, implementation) == pytest.approx(row["nats"], rel=1e-9)
+        assert ex.names_cross_entropy(parameters, validation) == pytest.approx(row["validation"], rel=1e-9)
+        assert row["validation"] == min(curve["validation"])  # the best evaluation was kept
+        assert curve["step"][curve["validation"].index(row["validation"])] == row["best_step"]
+    chosen_seed = min(results["lstm_seeds"], key=lambda row: row["validation"])["seed"]
+    by_position = results["by_position"]
+    assert by_position["lstm_seed"] == chosen_seed
+    weights = np.array(by_position["count"]) / results["n_test_characters"]
+    assert weights @ by_position["ngram"] == pytest.approx(best["nats"], rel=1e-9)
+    assert weights @ by_position["lstm"] == pytest.approx(
+        next(row["nats"] for row in results["lstm_seeds"] if row["seed"] == chosen_seed), rel=1e-9)
+    saved = ex.load_names_parameters(NAMES_NPZ)
+    chosen = ex.load_names_parameters(ex.RESULTS_DIR / f"names_lstm_seed{chosen_seed}.npz")
+    assert all(np.array_equal(saved[key], chosen[key]) for key in saved)
+    name = sample_text(saved, ex.ALPHABET, ex.BOUNDARY, 1.0, rng=0)
     assert re.fullmatch("[a-z]*", name)
 
 
 def test_a_short_names_run_follows_the_schema(tmp_path):
-    config = {**ex.NAMES_CONFIG, "steps": 30, "evaluate_every": 10, "n_hidden": 8}
-    results, parameters = ex.run_names(config, progress=False)
-    assert results["curve"]["step"] == [10, 20, 30]
-    assert {"unigram", "bigram", "lstm", "config", "curve", "data_sha256"} <= set(results)
-    lstm.optim.save_parameters(tmp_path / "p.npz", parameters)
+    config = {**ex.NAMES_CONFIG, "steps": 20, "evaluate_every": 10, "n_hidden": 4, "seeds": [0, 1],
+              "ngram_orders": [2, 3], "ngram_discounts": [0.9]}
+    seen = []
+    results, parameters = ex.run_names(config, progress=False, on_seed=lambda r, p: seen.append(len(p)))
+    assert seen == [1, 2, 2]  # after each seed, and once more with the split by position
+    assert [curve["step"] for curve in results["curves"]] == [[10, 20], [10, 20]]
+    assert {"unigram", "bigram", "ngram_best", "lstm", "lstm_seeds", "config", "curves", "data_sha256"} <= set(results)
+    assert results["ngram_best"]["order"] in (2, 3) and len(results["ngram_validation"]) == 2
+    assert results["lstm"] == np.median([row["nats"] for row in results["lstm_seeds"]])
+    by_position = results["by_position"]
+    assert by_position["position"][-1] == "end" and sum(by_position["count"]) == results["n_test_characters"]
+    weights = np.array(by_position["count"]) / results["n_test_characters"]
+    assert weights @ by_position["ngram"] == pytest.approx(results["ngram_best"]["nats"], rel=1e-9)
+    chosen = next(row for row in results["lstm_seeds"] if row["seed"] == by_position["lstm_seed"])
+    assert weights @ by_position["lstm"] == pytest.approx(chosen["nats"], rel=1e-9)
+    lstm.optim.save_parameters(tmp_path / "p.npz", parameters[0])
     assert set(ex.load_names_parameters(tmp_path / "p.npz")) == set(lstm.LSTM_PARAMETER_KEYS)
 
 
-def test_the_names_command_makes_the_committed_results():
-    """Re-run `python -m lstm.experiments names` (about ten seconds): same baselines, same curve length, and a
-    held-out cross-entropy within 0.02 nats of the committed one (float64 is exact on one machine; another BLAS
-    may nudge the trajectory of 3000 updates by a little)."""
+def test_the_names_command_starts_as_committed():
+    """Re-run the first evaluation window of seed 0 of `python -m lstm.experiments names`: its validation loss
+    equals the committed curve's first point (to 1e-6: another BLAS may nudge the last digits)."""
     committed = json.loads(NAMES_JSON.read_text())
-    results, parameters = ex.run_names(progress=False)
-    assert results["unigram"] == committed["unigram"] and results["bigram"] == committed["bigram"]
-    assert results["curve"]["step"] == committed["curve"]["step"]
-    assert abs(results["lstm"] - committed["lstm"]) < 0.02
-    assert results["lstm"] < results["bigram"]
-    saved = ex.load_names_parameters(NAMES_NPZ)
-    assert {key: value.shape for key, value in saved.items()} == {key: value.shape for key, value in parameters.items()}
+    config = {**ex.NAMES_CONFIG, "steps": ex.NAMES_CONFIG["evaluate_every"]}
+    _, history, _ = ex.train_names(committed["config"]["seeds"][0], config, progress=False)
+    assert history["evaluation"][0][1] == pytest.approx(committed["curves"][0]["validation"][0], abs=1e-6)
