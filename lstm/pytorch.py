@@ -132,10 +132,14 @@ def _check_module(module, kind):
         )
 
 
-def _suffixes(module):
+def _suffixes_for(num_layers, bidirectional):
     """Each layer's parameter-name suffixes: ``("_l0",)``, or with ``"_l0_reverse"``."""
-    directions = ("", "_reverse") if module.bidirectional else ("",)
-    return [tuple(f"_l{k}{d}" for d in directions) for k in range(module.num_layers)]
+    directions = ("", "_reverse") if bidirectional else ("",)
+    return [tuple(f"_l{k}{d}" for d in directions) for k in range(num_layers)]
+
+
+def _suffixes(module):
+    return _suffixes_for(module.num_layers, module.bidirectional)
 
 
 def _lstm_direction_parameters(module, suffix):
@@ -320,3 +324,28 @@ def gru_gradients_from_torch(module):
         gradients["db" + gate] = sign[gate] * b_ih[rows[gate]][:, None]
     gradients["dbha"] = b_hh[rows["h"]][:, None]
     return gradients
+
+
+def torch_lstm_parameter_map(num_layers, bidirectional):
+    """Where each tensor of ``nn.LSTM(num_layers=..., bidirectional=...)`` goes in the course's
+    ``layers``, as :func:`lstm_layers_from_torch` maps it.
+
+    Returns
+    -------
+    list of (str, str, str)
+        ``(PyTorch name, its shape in symbols, the course's arrays)``, one per tensor, in the order
+        of ``module.named_parameters()``.
+    """
+    rows = []
+    for k, suffixes in enumerate(_suffixes_for(num_layers, bidirectional)):
+        n_in = "n_x" if k == 0 else ("2 n_a" if bidirectional else "n_a")
+        for d, suffix in enumerate(suffixes):
+            where = f"layers[{k}]" + (f"[{d}]" if bidirectional else "")
+            gates = ", ".join(f"W{g}" for g in TORCH_GATE_ORDER)
+            rows += [
+                (f"weight_ih{suffix}", f"(4 n_a, {n_in})", f"{where}: {gates} [:, n_a:]"),
+                (f"weight_hh{suffix}", "(4 n_a, n_a)", f"{where}: {gates} [:, :n_a]"),
+                (f"bias_ih{suffix}", "(4 n_a,)", f"{where}: bi, bf, bc, bo (summed)"),
+                (f"bias_hh{suffix}", "(4 n_a,)", f"{where}: bi, bf, bc, bo (summed)"),
+            ]
+    return rows
