@@ -351,7 +351,7 @@ def main(argv=None):
 # --- chapter 11: the cell variants on the memory task -----------------------------------------------------
 
 
-def run_cell_variants(T=40, seeds=(0, 1, 2, 3, 4), steps=300, progress=True):
+def run_cell_variants(T=40, seeds=tuple(range(10)), steps=300, progress=True):
     """Train the LSTM, the peephole LSTM and the coupled-gate LSTM on the memory task of chapter 7.
 
     ``python -m lstm.experiments cell_variants`` writes the result to ``results/cell_variants.json``.
