@@ -33,17 +33,20 @@ def test_truncated_gradient_is_the_gradient_with_the_state_held_at_chunk_starts(
             starts.append((a, c))
         a, c, _, _ = lstm.lstm_cell_forward(x[:, :, t], a, c, parameters)
 
-    def chunked_loss(inputs):
+    def chunked_loss_x(inputs, x_trial):
         p = {**parameters, **inputs}
         total = 0.0
         for j, (a, c) in enumerate(starts):
             for t in range(j * k, min((j + 1) * k, x.shape[2])):
-                a, c, _, _ = lstm.lstm_cell_forward(x[:, :, t], a, c, p)
+                a, c, _, _ = lstm.lstm_cell_forward(x_trial[:, :, t], a, c, p)
                 total += np.sum(da[:, :, t] * a)
         return total
 
-    errors = lstm.gradient_check(chunked_loss, {key: parameters[key] for key in GATES},
-                                 {key: gradients["d" + key] for key in GATES})
+    def chunked_loss_of_all(inputs):
+        return chunked_loss_x({key: inputs[key] for key in GATES}, inputs["x"])
+
+    errors = lstm.gradient_check(chunked_loss_of_all, {**{key: parameters[key] for key in GATES}, "x": x},
+                                 {**{key: gradients["d" + key] for key in GATES}, "x": gradients["dx"]})
     assert max(errors.values()) < 1e-7, errors
     # ... and it is not the full gradient: truncation changes the answer.
     _, _, _, caches = lstm.lstm_forward(x, a0, parameters)
