@@ -95,7 +95,7 @@ def initialize_gru_parameters(n_a, n_x, n_y, seed=0, reset_after=False):
 
 
 def gru_keys(parameters):
-    """The keys ``parameters`` needs: the gates, plus ``bha`` and ``Wy, by`` if present."""
+    """The keys ``parameters`` needs: the gates, and ``bha``, ``Wy, by`` if present."""
     keys = list(GRU_GATE_KEYS)
     if isinstance(parameters, dict) and RESET_AFTER_KEY in parameters:
         keys.append(RESET_AFTER_KEY)

@@ -327,14 +327,20 @@ def gru_gradients_from_torch(module):
 
 
 def torch_lstm_parameter_map(num_layers, bidirectional):
-    """Where each tensor of ``nn.LSTM(num_layers=..., bidirectional=...)`` goes in the course's
-    ``layers``, as :func:`lstm_layers_from_torch` maps it.
+    """Where each tensor of ``nn.LSTM(num_layers=..., bidirectional=...)`` goes.
+
+    The targets are the course's ``layers``, as :func:`lstm_layers_from_torch` fills them.
+
+    Parameters
+    ----------
+    num_layers : int
+    bidirectional : bool
 
     Returns
     -------
     list of (str, str, str)
-        ``(PyTorch name, its shape in symbols, the course's arrays)``, one per tensor, in the order
-        of ``module.named_parameters()``.
+        ``(PyTorch name, its shape in symbols, the course's arrays)``, one per tensor,
+        in the order of ``module.named_parameters()``.
     """
     rows = []
     for k, suffixes in enumerate(_suffixes_for(num_layers, bidirectional)):
@@ -343,7 +349,11 @@ def torch_lstm_parameter_map(num_layers, bidirectional):
             where = f"layers[{k}]" + (f"[{d}]" if bidirectional else "")
             gates = ", ".join(f"W{g}" for g in TORCH_GATE_ORDER)
             rows += [
-                (f"weight_ih{suffix}", f"(4 n_a, {n_in})", f"{where}: {gates} [:, n_a:]"),
+                (
+                    f"weight_ih{suffix}",
+                    f"(4 n_a, {n_in})",
+                    f"{where}: {gates} [:, n_a:]",
+                ),
                 (f"weight_hh{suffix}", "(4 n_a, n_a)", f"{where}: {gates} [:, :n_a]"),
                 (f"bias_ih{suffix}", "(4 n_a,)", f"{where}: bi, bf, bc, bo (summed)"),
                 (f"bias_hh{suffix}", "(4 n_a,)", f"{where}: bi, bf, bc, bo (summed)"),
