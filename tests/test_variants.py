@@ -121,3 +121,24 @@ def test_bad_inputs_say_what_to_fix(rng):
     coupled, _, _, _ = random_problem(rng, "coupled", 3, 4, 2, 2, 3)
     with pytest.raises(KeyError, match="missing 5 keys: Wi, bi, pf, pi, po"):
         variant_forward(x, a0, coupled, "peephole")
+
+
+def test_cell_variants_experiment_schema_and_stored_results():
+    """The experiment's function runs (tiny), and the stored results have the documented shape."""
+    import json
+    from pathlib import Path
+
+    from lstm.experiments import run_cell_variants
+
+    tiny = run_cell_variants(T=3, seeds=(0, 1), steps=20, progress=False)
+    stored = json.loads((Path(__file__).resolve().parent.parent / "results" / "cell_variants.json").read_text())
+    for results, n_seeds in ((tiny, 2), (stored, len(stored["seeds"]))):
+        assert results["models"] == ["lstm", "peephole", "coupled"]
+        for model in results["models"]:
+            assert len(results["accuracy"][model]) == len(results["updates_to_learn"][model]) == n_seeds
+            assert all(0 <= value <= 1 for value in results["accuracy"][model])
+            assert len(results["curve"][model]) == n_seeds
+            assert all(len(curve) == len(results["curve"]["step"]) for curve in results["curve"][model])
+    # The same seed gives the same run: the stored numbers can be reproduced.
+    again = run_cell_variants(T=3, seeds=(0,), steps=20, progress=False)
+    assert again["curve"]["lstm"][0] == tiny["curve"]["lstm"][0]
