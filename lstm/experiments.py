@@ -570,7 +570,7 @@ def _write_json(path, results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm.experiments", description=__doc__.split("\n")[0])
-    parser.add_argument("experiment", choices=["long_memory", "names"])
+    parser.add_argument("experiment", choices=["long_memory", "names", "cell_variants"])
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR, help="folder for the results")
     args = parser.parse_args(argv)
@@ -579,6 +579,11 @@ def main(argv=None):
         _write_json(args.output / "long_memory.json", results)
         for model in ("rnn", "lstm"):
             print(model, " ".join(f"T={T}: {results[model][str(T)]:.2f}" for T in results["T"]))
+    elif args.experiment == "cell_variants":
+        results = run_cell_variants(progress=not args.quiet)
+        _write_json(args.output / "cell_variants.json", results)
+        for model in results["models"]:
+            print(model, "accuracy", results["accuracy"][model], "updates", results["updates_to_learn"][model])
     else:
         def save(results, all_parameters):
             _write_json(args.output / "names.json", results)
@@ -591,6 +596,100 @@ def main(argv=None):
         print(" ".join(f"{key}: {results[key]:.3f}" for key in ("unigram", "bigram")),
               f"Kneser-Ney order {results['ngram_best']['order']}: {results['ngram_best']['nats']:.3f}",
               "LSTM per seed:", " ".join(f"{row['nats']:.3f}" for row in results["lstm_seeds"]), "nats/char")
+
+# --- chapter 11: the cell variants on the memory task -----------------------------------------------------
+
+
+def run_cell_variants(T=40, seeds=tuple(range(10)), steps=300, progress=True):
+    """Train the LSTM, the peephole LSTM and the coupled-gate LSTM on the memory task of chapter 7.
+
+    ``python -m lstm.experiments cell_variants`` writes the result to ``results/cell_variants.json``.
+    Every model starts from the same weights for a given seed: those of
+    :func:`memory_task_parameters` for ``"lstm"`` (chrono-initialised biases), the same plus zero
+    peepholes ``pf = pi = po = 0`` for ``"peephole"`` (so it starts as exactly that LSTM), and the
+    same without ``Wi, bi`` for ``"coupled"`` (its update gate 1 - Γf matches the chrono
+    initialisation bi = -bf). All three run the reference implementations, with the optimiser,
+    clipping, batch size and test set of chapter 7 (``LONG_MEMORY_CONFIG``), and the same batches.
+
+    Returns
+    -------
+    dict
+        ``{"task": str, "T": int, "steps": int, "seeds": [...], "models": [...],
+        "accuracy": {model: [test accuracy of each seed]},
+        "updates_to_learn": {model: [first update at which the training loss, averaged over the
+        last 10 updates, is below 0.05 nats; None if never]},
+        "curve": {"step": [...], model: [[mean training loss per window of 10 updates], ...]},
+        "config": {...}}``.
+    """
+    from .loss import lstm_output_loss, lstm_output_loss_backward, predict_classes
+    from .optim import clip_by_global_norm
+    from .sequence import lstm_backward, lstm_forward
+    from .train import _progress_bar
+    from .variants import variant_backward, variant_forward
+
+    config = LONG_MEMORY_CONFIG
+    models = ("lstm", "peephole", "coupled")
+    window, threshold = 10, 0.05
+
+    def initial(model, seed):
+        p = memory_task_parameters("lstm", seed, config)
+        if model == "peephole":
+            p.update({key: np.zeros((config["n_hidden"], 1)) for key in ("pf", "pi", "po")})
+        if model == "coupled":
+            del p["Wi"], p["bi"]
+        return p
+
+    def forward_backward(model, p, x, labels):
+        a0 = np.zeros((config["n_hidden"], x.shape[1]))
+        if model == "lstm":
+            a, _, _, caches = lstm_forward(x, a0, p)
+        else:
+            a, _, _, caches = variant_forward(x, a0, p, model)
+        loss, output_cache = lstm_output_loss(a, p, labels, "last")
+        output = lstm_output_loss_backward(output_cache)
+        da = output.pop("da")
+        if model == "lstm":
+            recurrent = lstm_backward(da, caches)
+        else:
+            recurrent = variant_backward(da, caches, model)
+        recurrent.pop("dx"), recurrent.pop("da0")
+        return loss, {**recurrent, **output}
+
+    def test_accuracy(model, p, seed):
+        rng = np.random.default_rng([seed, T, 2026])  # chapter 7's test set
+        x, labels = long_memory_batch(rng, config["n_test"], T, config["n_classes"])
+        a0 = np.zeros((config["n_hidden"], x.shape[1]))
+        forward = lstm_forward if model == "lstm" else (
+            lambda x, a0, p: variant_forward(x, a0, p, model))
+        a = forward(x, a0, p)[0]
+        return float(np.mean(predict_classes(a, p["Wy"], p["by"], "last") == labels))
+
+    accuracy, updates, curves = {}, {}, {}
+    for model in models:
+        accuracy[model], updates[model], curves[model] = [], [], []
+        for seed in seeds:
+            p = initial(model, seed)
+            optimizer = Adam(config["learning_rate"])
+            rng = np.random.default_rng(seed)  # the same batches for every model
+            losses = np.zeros(steps)
+            for step in _progress_bar(steps, progress, f"{model} seed={seed}"):
+                x, labels = long_memory_batch(rng, config["batch_size"], T, config["n_classes"])
+                losses[step], gradients = forward_backward(model, p, x, labels)
+                gradients, _ = clip_by_global_norm(gradients, config["max_norm"])
+                optimizer.step(p, gradients)
+            smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+            below = np.flatnonzero(smooth < threshold)
+            updates[model].append(int(below[0]) + window if below.size else None)
+            accuracy[model].append(test_accuracy(model, p, seed))
+            curves[model].append(losses.reshape(-1, window).mean(axis=1).round(5).tolist())
+    return {
+        "task": "classify a sequence by its first symbol, shown before T distractor steps",
+        "T": T, "steps": steps, "seeds": list(seeds), "models": list(models),
+        "accuracy": accuracy, "updates_to_learn": updates,
+        "curve": {"step": list(range(window, steps + 1, window)), **curves},
+        "config": {**config, "window": window, "threshold_nats": threshold},
+    }
+
 
 if __name__ == "__main__":
     main()
