@@ -63,10 +63,23 @@ keeps the arrays of the last two shapes used per thread; :func:`workspace_nbytes
 σ(z) = tanh(z/2)/2 + 1/2 never overflows (``z = ±1000`` gives exactly 0 and 1). With the sigmoid gates' rows of W
 and b halved (exact in floating point), one call to tanh serves all four gates of a step.
 
+Fused element-wise work
+-----------------------
+At the sizes of a small course model, a step's matrix product is a few microseconds, and so is the element-wise
+work around it when numpy does it: each of its dozen calls reads and writes whole arrays and pays its fixed cost.
+With Numba installed (the optional extra, ``pip install -e ".[fast]"``), the loops over time call two compiled
+kernels of :mod:`lstm.fast_kernels` instead, one per step and direction, which do all of a step's element-wise work
+in one pass: the four activations, (4) and (6) in the forward pass; ``dc_total``, (7)-(10) and (16) in the backward
+pass. The numpy code below stays as the readable statement of what the kernels fuse, and runs when Numba is not
+installed or when :func:`set_backend` asks for it; :data:`BACKEND` (or :func:`backend`) says which one runs. The two
+give the same numbers to rounding (about 1e-16 relative in float64).
+
 Both functions accept ``dtype=np.float64`` (the default, equal to the reference to about 1e-15) or ``np.float32``
 (half the memory and about twice the speed of the products; about 1e-6 relative accuracy).
 """
 
+import contextlib
+import os
 import sys
 import threading
 from dataclasses import dataclass, fields
@@ -75,6 +88,7 @@ from math import prod
 
 import numpy as np
 
+from . import fast_kernels
 from .parameters import (
     LSTM_PARAMETER_KEYS,
     as_array,
@@ -89,6 +103,54 @@ GATE_ORDER = ("o", "f", "i", "c")
 
 #: The data types the fast path computes in.
 DTYPES = (np.float64, np.float32)
+
+#: The ways the element-wise work of a step can run: compiled by Numba, or as numpy calls.
+BACKENDS = ("numba", "numpy")
+
+#: Which of ``BACKENDS`` the two passes use now: "numba" when Numba is installed, unless the environment variable
+#: ``LSTM_FAST_BACKEND=numpy`` or :func:`set_backend` says otherwise.
+BACKEND = "numba" if fast_kernels.AVAILABLE and os.environ.get("LSTM_FAST_BACKEND", "") != "numpy" else "numpy"
+
+
+def backend():
+    """The backend the two passes use now: ``"numba"`` or ``"numpy"`` (see :data:`BACKEND`)."""
+    return BACKEND
+
+
+def set_backend(name):
+    """Use ``name`` (``"numba"`` or ``"numpy"``) for the element-wise work from now on; return the previous one.
+
+    Raises
+    ------
+    ValueError
+        For another name, or for ``"numba"`` when Numba is not installed (the error says how to install it).
+    """
+    global BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    if name == "numba" and not fast_kernels.AVAILABLE:
+        raise ValueError('the numba backend needs Numba: .venv/bin/pip install -e ".[fast]"')
+    previous, BACKEND = BACKEND, name
+    return previous
+
+
+@contextlib.contextmanager
+def use_backend(name):
+    """``with use_backend("numpy"): ...`` runs the block on that backend, then restores the previous one."""
+    previous = set_backend(name)
+    try:
+        yield name
+    finally:
+        set_backend(previous)
+
+
+def compile_kernels():
+    """Compile the Numba kernels (or load them from Numba's cache on disk) for both dtypes; return the seconds.
+
+    Called by nothing here: the first call of each pass compiles what it needs. A benchmark calls it first, so
+    that compiling is reported apart from running. 0.0 when Numba is not installed.
+    """
+    return fast_kernels.compile_kernels()
 
 
 @dataclass(frozen=True, eq=False)
@@ -374,22 +436,14 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     np.matmul(hx[:T_x, :, n_a:].reshape(T_x * m, n_x + 1), W_x1T, out=z)
 
     recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ: the one product per step
-    candidate_in = np.empty((m, n_a), dtype=dtype)  # Γu ⊙ c̃
-    # Views over every step, made once: o[t] is Γo of step t, (m, n_a); h[t] is a<t-1>ᵀ.
-    o, f, i, cc = (gates[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
-    h = hx[:, :, :n_a]
-    for t in range(T_x):
-        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]  # (m, 4 n_a): the (halved) pre-activations, then gates
-        np.matmul(h[t], W_aT, out=recurrent)
-        np.add(zt, recurrent, out=zt)
-        np.tanh(zt, out=zt)  # (3) the candidate c̃ in the last block; tanh(z/2) in the three others
-        np.multiply(zt, half, out=zt)
-        np.add(zt, shift, out=zt)  # (5), (1), (2): Γo, Γf, Γu = tanh(z/2)/2 + 1/2; c̃ unchanged
-        np.multiply(f[t], c[t], out=c_t)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
-        np.multiply(i[t], cc[t], out=candidate_in)
-        np.add(c_t, candidate_in, out=c_t)
-        np.tanh(c_t, out=tanh_c_t)
-        np.multiply(o[t], tanh_c_t, out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
+    h = hx[:, :, :n_a]  # h[t] is a<t-1>ᵀ, (m, n_a)
+    if BACKEND == "numba":  # the same steps as the numpy loop below, each step's element-wise work in one pass
+        forward_step = fast_kernels.forward_step
+        for t in range(T_x):
+            np.matmul(h[t], W_aT, out=recurrent)
+            forward_step(gates, recurrent, c, tanh_c, hx, t)
+    else:
+        _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift)
 
     # Back to the course's (rows, m, T_x), in arrays that the caller owns (changing them cannot change the cache).
     a = _time_last(hx[1:, :, :n_a], "a")
@@ -407,6 +461,30 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     return a, y, c_out, FastCaches(W=W, hx=hx, gates=gates, c=c, tanh_c=tanh_c)
 
 
+def _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift):
+    """The loop over time of :func:`lstm_forward` in numpy calls: what :func:`lstm.fast_kernels.forward_step` fuses.
+
+    ``gates`` holds the input part of every step's (halved) pre-activations on entry and the gates on return;
+    ``c[t + 1]``, ``tanh_c[t]`` and ``h[t + 1]`` (a view of the first n_a columns of ``hx``) are written for every t.
+    """
+    T_x, m, n_a = tanh_c.shape
+    candidate_in = np.empty((m, n_a), dtype=gates.dtype)  # Γu ⊙ c̃
+    # Views over every step, made once: o[t] is Γo of step t, (m, n_a).
+    o, f, i, cc = (gates[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
+    for t in range(T_x):
+        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]  # (m, 4 n_a): the (halved) pre-activations, then gates
+        np.matmul(h[t], W_aT, out=recurrent)
+        np.add(zt, recurrent, out=zt)
+        np.tanh(zt, out=zt)  # (3) the candidate c̃ in the last block; tanh(z/2) in the three others
+        np.multiply(zt, half, out=zt)
+        np.add(zt, shift, out=zt)  # (5), (1), (2): Γo, Γf, Γu = tanh(z/2)/2 + 1/2; c̃ unchanged
+        np.multiply(f[t], c[t], out=c_t)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
+        np.multiply(i[t], cc[t], out=candidate_in)
+        np.add(c_t, candidate_in, out=c_t)
+        np.tanh(c_t, out=tanh_c_t)
+        np.multiply(o[t], tanh_c_t, out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
+
+
 def _time_last(steps, name):
     """An array (rows, m, T_x) holding ``steps`` (T_x, m, rows), the internal layout, in the course's layout.
 
@@ -421,6 +499,21 @@ def _time_last(steps, name):
     else:
         for t in range(T_x):
             out[:, :, t] = steps[t].T
+    return out
+
+
+def _time_first(values, name, dtype):
+    """The workspace ``name``, shape (T_x, m, rows), holding ``values`` (rows, m, T_x) converted to ``dtype``.
+
+    The inverse of :func:`_time_last`, and copied one step at a time for large arrays for the same reason.
+    """
+    rows, m, T_x = values.shape
+    out = _workspace(name, (T_x, m, rows), dtype)
+    if values.size < 1 << 14:
+        np.copyto(out, values.transpose(2, 1, 0))
+    else:
+        for t in range(T_x):
+            out[t] = values[:, :, t].T
     return out
 
 
@@ -563,15 +656,34 @@ def lstm_backward(da, caches):
     W, hx, gates, c, tanh_c = caches.W, caches.hx, caches.gates, caches.c, caches.tanh_c
     T_x, m, n_a4 = gates.shape
     n_a = n_a4 // 4
-    n_x = hx.shape[2] - n_a - 1
     dtype = W.dtype
     if not (type(da) is np.ndarray and da.shape == (n_a, m, T_x) and da.dtype.kind in "biuf"):  # else: why not
         da = as_array("da", da)
         check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
 
-    da_steps = da.transpose(2, 1, 0)  # (T_x, m, n_a), a view: da_steps[t] is the upstream gradient on a<t>ᵀ
     dz = _workspace("dz", (T_x, m, 4 * n_a), dtype)  # the gate gradients of every step, stacked o, f, i, c
     W_a, W_x = W[:, :n_a], W[:, n_a:]  # (4 n_a, n_a), (4 n_a, n_x): views, which the products read in place
+    if BACKEND == "numba":  # the same steps as the numpy loop below, each step's element-wise work in one pass
+        da_steps = _time_first(da, "da_steps", dtype)  # (T_x, m, n_a): da_steps[t] is the gradient on a<t>ᵀ
+        da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none after the last step)
+        dc_next = np.zeros((m, n_a), dtype=dtype)  # the gradient on c<t> from step t+1, then (16)
+        backward_step = fast_kernels.backward_step
+        for t in range(T_x - 1, -1, -1):
+            backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
+            np.matmul(dz[t], W_a, out=da_prev)  # (15) da_prev, the one product per step
+    else:
+        da_prev = _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a)
+    return _backward_products(dz, hx, W_x, da_prev)
+
+
+def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a):
+    """The loop over time of :func:`lstm_backward` in numpy calls: what :func:`lstm.fast_kernels.backward_step` fuses.
+
+    Fills ``dz`` with the gate gradients of every step, (7)-(10); returns (15) at the first step, da0ᵀ (m, n_a).
+    """
+    T_x, m, n_a = tanh_c.shape
+    dtype = dz.dtype
+    da_steps = da.transpose(2, 1, 0)  # (T_x, m, n_a), a view: da_steps[t] is the upstream gradient on a<t>ᵀ
 
     dh = np.empty((m, n_a), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
     dc_total = np.empty((m, n_a), dtype=dtype)  # the gradient reaching c<t> along both paths
@@ -605,7 +717,13 @@ def lstm_backward(da, caches):
             np.multiply(dz_t, upstream, out=dz_t)  # (7) dzo, (10) dzf, (9) dzi, (8) dzc
             np.multiply(dc_total, forget[k], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
             np.matmul(dz_t, W_a, out=da_prev)  # (15) da_prev, the one product per step
+    return da_prev
 
+
+def _backward_products(dz, hx, W_x, da_prev):
+    """The products after the loop: (11)-(14) with the bias gradients, and (17); the gradients by name."""
+    T_x, m, n_a4 = dz.shape
+    n_a, n_x, dtype = n_a4 // 4, W_x.shape[1], dz.dtype
     dz_all = dz.reshape(T_x * m, 4 * n_a)  # every step's gate gradients, one row per (step, example)
     # (11)-(14) for all gates and steps in ONE product, with the bias gradients beside them: the gradient of the
     # weight of the input that is always 1, Σ dz, is the last column.
