@@ -438,7 +438,7 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ: the one product per step
     h = hx[:, :, :n_a]  # h[t] is a<t-1>ᵀ, (m, n_a)
     if BACKEND == "numba":  # the same steps as the numpy loop below, each step's element-wise work in one pass
-        forward_step = fast_kernels.forward_step
+        forward_step = fast_kernels.KERNELS[dtype][0]
         for t in range(T_x):
             np.matmul(h[t], W_aT, out=recurrent)
             forward_step(gates, recurrent, c, tanh_c, hx, t)
@@ -667,7 +667,7 @@ def lstm_backward(da, caches):
         da_steps = _time_first(da, "da_steps", dtype)  # (T_x, m, n_a): da_steps[t] is the gradient on a<t>ᵀ
         da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none after the last step)
         dc_next = np.zeros((m, n_a), dtype=dtype)  # the gradient on c<t> from step t+1, then (16)
-        backward_step = fast_kernels.backward_step
+        backward_step = fast_kernels.KERNELS[dtype][1]
         for t in range(T_x - 1, -1, -1):
             backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
             np.matmul(dz[t], W_a, out=da_prev)  # (15) da_prev, the one product per step

@@ -13,8 +13,11 @@ machine code on first use and the result is cached on disk, so the compile is pa
 without Numba this module is not used (:data:`lstm.fast.BACKEND` says ``"numpy"``). Their arrays must be
 C-contiguous and of one dtype (float32 or float64): two compiled versions of each kernel, no more.
 
-σ is written ``tanh(z)/2 + 1/2`` where the caller has already halved the sigmoid gates' pre-activations (see
-:mod:`lstm.fast`): tanh never overflows, so ``z = ±1000`` gives exactly 0 and 1.
+The C library's tanh is several times slower than its exp, and at these sizes the transcendental functions are most
+of the element-wise time. So σ(z) = 1 / (1 + exp(-z)) is computed with exp (at z = -1000, exp(1000) is inf and
+σ exactly 0, with no warning: compiled code raises none), and tanh with :func:`tanh`, which uses one exp for
+|x| > 0.625 and a rational function below, where ``1 - 2 / (exp(2x) + 1)`` would lose digits: both within about
+three units in the last place of the true value, as accurate as numpy's tanh.
 """
 
 import math
@@ -38,7 +41,90 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
 
 
-@_jit
+def _inline(function):
+    """Compile ``function`` to be inlined into the kernels that call it, or leave it as it is."""
+    if numba is None:
+        return function
+    return numba.njit(cache=True, inline="always")(function)
+
+
+# The rational approximation of tanh(x) = x + x³ P(x²) / Q(x²) on |x| <= 0.625, from the Cephes library.
+_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
+_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
+
+
+def _make_kernels(float_type):
+    """The two kernels for one dtype: every constant is a ``float_type``, so float32 data is computed in float32.
+
+    (Numba compiles the constants of a closure into the code; with Python floats, float32 numbers would be
+    promoted to float64 at every operation.)
+    """
+    one, two, cut = float_type(1.0), float_type(2.0), float_type(0.625)
+    p0, p1, p2 = (float_type(value) for value in _P)
+    q0, q1, q2 = (float_type(value) for value in _Q)
+
+    @_inline
+    def tanh(x):
+        """tanh(x) of one number: ``1 - 2 / (exp(2|x|) + 1)`` with x's sign for |x| > 0.625, a rational below.
+
+        Exactly ±1 for large |x| (exp overflows to inf and the fraction is 0), exactly 0 at 0.
+        """
+        a = abs(x)
+        if a > cut:
+            r = one - two / (math.exp(two * a) + one)
+            return r if x > 0 else -r
+        z = x * x
+        return x + x * z * ((p0 * z + p1) * z + p2) / (((z + q0) * z + q1) * z + q2)
+
+    @_inline
+    def sigmoid_of_twice(half_z):
+        """σ(z) for z = 2 ``half_z`` (the sigmoid gates' pre-activations are stored halved): 1 / (1 + exp(-z))."""
+        return one / (one + math.exp(-two * half_z))
+
+    @_jit
+    def forward_step(gates, recurrent, c, tanh_c, hx, t):
+        m, n_a = tanh_c.shape[1], tanh_c.shape[2]
+        for j in range(m):
+            for k in range(n_a):
+                o = sigmoid_of_twice(gates[t, j, k] + recurrent[j, k])  # (5)
+                f = sigmoid_of_twice(gates[t, j, n_a + k] + recurrent[j, n_a + k])  # (1)
+                i = sigmoid_of_twice(gates[t, j, 2 * n_a + k] + recurrent[j, 2 * n_a + k])  # (2)
+                cc = tanh(gates[t, j, 3 * n_a + k] + recurrent[j, 3 * n_a + k])  # (3)
+                c_next = f * c[t, j, k] + i * cc  # (4)
+                tc = tanh(c_next)
+                gates[t, j, k] = o
+                gates[t, j, n_a + k] = f
+                gates[t, j, 2 * n_a + k] = i
+                gates[t, j, 3 * n_a + k] = cc
+                c[t + 1, j, k] = c_next
+                tanh_c[t, j, k] = tc
+                hx[t + 1, j, k] = o * tc  # (6)
+
+    @_jit
+    def backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t):
+        m, n_a = tanh_c.shape[1], tanh_c.shape[2]
+        for j in range(m):
+            for k in range(n_a):
+                dh = da_steps[t, j, k] + da_prev[j, k]  # the gradient reaching a<t>
+                o = gates[t, j, k]
+                f = gates[t, j, n_a + k]
+                i = gates[t, j, 2 * n_a + k]
+                cc = gates[t, j, 3 * n_a + k]
+                tc = tanh_c[t, j, k]
+                dc_total = dc_next[j, k] + dh * o * (one - tc * tc)  # the gradient reaching c<t>, both paths
+                dz[t, j, k] = dh * tc * o * (one - o)  # (7)
+                dz[t, j, n_a + k] = dc_total * c[t, j, k] * f * (one - f)  # (10)
+                dz[t, j, 2 * n_a + k] = dc_total * cc * i * (one - i)  # (9)
+                dz[t, j, 3 * n_a + k] = dc_total * i * (one - cc * cc)  # (8)
+                dc_next[j, k] = dc_total * f  # (16)
+
+    return forward_step, backward_step
+
+
+#: dtype -> (forward_step, backward_step), each compiled for that dtype only (see :func:`forward_step`).
+KERNELS = {np.dtype(float_type): _make_kernels(float_type) for float_type in (np.float64, np.float32)}
+
+
 def forward_step(gates, recurrent, c, tanh_c, hx, t):
     """Step t of the forward pass after its one product: equations (1)-(6) element by element.
 
@@ -56,26 +142,12 @@ def forward_step(gates, recurrent, c, tanh_c, hx, t):
     hx : ndarray, shape (T_x + 1, m, n_a + n_x + 1)
         Writes a⟨t⟩ᵀ, (6), into the first n_a columns of ``hx[t + 1]``.
     t : int
+
+    The compiled kernel of ``gates.dtype`` (:data:`KERNELS`) does the work; :mod:`lstm.fast` calls it directly.
     """
-    m, n_a = tanh_c.shape[1], tanh_c.shape[2]
-    for j in range(m):
-        for k in range(n_a):
-            o = 0.5 * math.tanh(gates[t, j, k] + recurrent[j, k]) + 0.5  # (5)
-            f = 0.5 * math.tanh(gates[t, j, n_a + k] + recurrent[j, n_a + k]) + 0.5  # (1)
-            i = 0.5 * math.tanh(gates[t, j, 2 * n_a + k] + recurrent[j, 2 * n_a + k]) + 0.5  # (2)
-            cc = math.tanh(gates[t, j, 3 * n_a + k] + recurrent[j, 3 * n_a + k])  # (3)
-            c_next = f * c[t, j, k] + i * cc  # (4)
-            tc = math.tanh(c_next)
-            gates[t, j, k] = o
-            gates[t, j, n_a + k] = f
-            gates[t, j, 2 * n_a + k] = i
-            gates[t, j, 3 * n_a + k] = cc
-            c[t + 1, j, k] = c_next
-            tanh_c[t, j, k] = tc
-            hx[t + 1, j, k] = o * tc  # (6)
+    KERNELS[gates.dtype][0](gates, recurrent, c, tanh_c, hx, t)
 
 
-@_jit
 def backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t):
     """Step t of the backward pass before its one product: ``dc_total``, (7)-(10) and (16) element by element.
 
@@ -93,21 +165,7 @@ def backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t):
         Writes the gate gradients of step t into ``dz[t]``, blocks o, f, i, c.
     t : int
     """
-    m, n_a = tanh_c.shape[1], tanh_c.shape[2]
-    for j in range(m):
-        for k in range(n_a):
-            dh = da_steps[t, j, k] + da_prev[j, k]  # the gradient reaching a<t>
-            o = gates[t, j, k]
-            f = gates[t, j, n_a + k]
-            i = gates[t, j, 2 * n_a + k]
-            cc = gates[t, j, 3 * n_a + k]
-            tc = tanh_c[t, j, k]
-            dc_total = dc_next[j, k] + dh * o * (1 - tc * tc)  # the gradient reaching c<t> along both paths
-            dz[t, j, k] = dh * tc * o * (1 - o)  # (7)
-            dz[t, j, n_a + k] = dc_total * c[t, j, k] * f * (1 - f)  # (10)
-            dz[t, j, 2 * n_a + k] = dc_total * cc * i * (1 - i)  # (9)
-            dz[t, j, 3 * n_a + k] = dc_total * i * (1 - cc * cc)  # (8)
-            dc_next[j, k] = dc_total * f  # (16)
+    KERNELS[gates.dtype][1](da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
 
 
 def compile_kernels():

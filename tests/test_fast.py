@@ -507,8 +507,8 @@ def test_pre_activations_near_1000_give_the_reference_without_warnings(rng, dtyp
     assert np.all(np.abs(ours["a"]) <= 1) and np.any(np.abs(ours["a"]) > 0.5)
 
 
-def test_the_kernels_are_compiled_for_two_dtypes_only(rng):
-    """Every call, whatever its shapes, inputs' dtypes and layouts, reuses one of two compiled versions per kernel."""
+def test_the_kernels_are_compiled_once_per_dtype(rng):
+    """Every call, whatever its shapes, inputs' dtypes and layouts, reuses the one compiled version of its dtype."""
     import_or_skip("numba", FAST_EXTRA_HINT)
     with fast.use_backend("numba"):
         for shape in BACKEND_SHAPES[:3]:
@@ -518,8 +518,11 @@ def test_the_kernels_are_compiled_for_two_dtypes_only(rng):
                 all_results((parameters, np.asfortranarray(x).astype(np.float32), a0, np.round(da).astype(int)),
                              dtype)
     assert fast.compile_kernels() >= 0
-    for kernel in (fast.fast_kernels.forward_step, fast.fast_kernels.backward_step):
-        assert 1 <= len(kernel.signatures) <= 2, kernel.signatures
+    for dtype, kernels in fast.fast_kernels.KERNELS.items():
+        for kernel in kernels:
+            assert len(kernel.signatures) == 1, kernel.signatures
+            arrays = [argument for argument in kernel.signatures[0] if hasattr(argument, "dtype")]
+            assert arrays and all(str(argument.dtype) == dtype.name for argument in arrays), kernel.signatures
 
 
 def test_the_kernels_alone_do_one_step_of_each_pass(rng):
@@ -670,17 +673,26 @@ def bench_modules(monkeypatch):
 
 
 def test_committed_benchmark_is_current(bench_modules):
-    """results/benchmark.json, which chapter 9 shows, ran the configurations and rounds the script now has."""
+    """results/benchmark.json, which chapter 9 shows, ran the configurations, runs and rounds the script now has."""
     bench_lstm, _ = bench_modules
     results = json.loads((ROOT / "results" / "benchmark.json").read_text())
     assert {name: tuple(config["shape"].values()) for name, config in results["configs"].items()} == \
         bench_lstm.CONFIGS
     for name, config in results["configs"].items():
-        assert config["repeats"] == bench_lstm.REPEATS[name]
+        assert config["repeats"] == bench_lstm.REPEATS[name] and config["runs"] == bench_lstm.RUNS
         assert set(config["median_s"]) == set(bench_lstm.IMPLEMENTATIONS), "a full run includes PyTorch"
         assert config["max_relative_error_vs_reference"]["fast64"] < 1e-10
+        for ratio in config["ratios"].values():
+            assert len(ratio["runs"]) == bench_lstm.RUNS
+            assert ratio["min"] <= ratio["median"] <= ratio["max"]
+            assert ratio == {**bench_lstm.spread(ratio["runs"]), "runs": ratio["runs"]}
+    assert results["fast_backend"] == "numba", "the committed run uses the fused kernels"
+    assert results["compile"]["cold_s"] > 0 and results["compile"]["cached_s"] > 0
+    assert set(results["step_breakdown"]) == {"medium", "large"}
     assert results["machine"]["cpu"] and results["machine"]["blas"]["kernel"]
     assert results["targets"] == bench_lstm.evaluate_targets(results)
+    assert results["machine_state_before"] == bench_lstm.machine_state(
+        results["load_average_before"], results["cpu_busy_percent_before"], results["machine"]["cores"])
 
 
 def test_committed_scaling_results_are_current(bench_modules):
