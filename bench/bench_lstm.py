@@ -466,7 +466,7 @@ def step_breakdown(shape, rounds, backends):
 
 
 def run_benchmark(config_names=("small", "medium", "large"), repeats=None, runs=RUNS, torch="auto", check=True,
-                  progress=None, breakdown=("medium", "large")):
+                  progress=None, breakdown=("medium", "large"), compile_in_fresh_processes=True):
     """Measure the configurations ``config_names``; return a dict of results (what ``--json`` writes).
 
     Parameters
@@ -483,6 +483,8 @@ def run_benchmark(config_names=("small", "medium", "large"), repeats=None, runs=
         Called with a line of text as each configuration starts.
     breakdown : tuple of str
         The configurations whose step is split into products, calls and element-wise work.
+    compile_in_fresh_processes : bool
+        Measure the kernels' compile time in fresh processes (:func:`compile_times`; a few seconds).
     """
     repeats = {**REPEATS, **(repeats or {})}
     torch = import_torch() if torch == "auto" else torch
@@ -499,9 +501,9 @@ def run_benchmark(config_names=("small", "medium", "large"), repeats=None, runs=
                "fast_backend": fast.backend(),
                "load_average_before": load_before, "cpu_busy_percent_before": busy_before,
                "configs": {}}
-    if progress:
+    if progress and compile_in_fresh_processes:
         progress(f"compiling the kernels of lstm.fast ({fast.backend()} backend) in fresh processes")
-    results["compile"] = compile_times()
+    results["compile"] = compile_times() if compile_in_fresh_processes else None
     results["compile_in_this_process_s"] = fast.compile_kernels()  # loads them from the cache: not timed below
     for name in config_names:
         shape = CONFIGS[name]
