@@ -54,10 +54,10 @@ _Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048
 
 
 def _make_kernels(float_type):
-    """The two kernels for one dtype: every constant is a ``float_type``, so float32 data is computed in float32.
+    """The two kernels for one dtype, with every constant a ``float_type``.
 
-    (Numba compiles the constants of a closure into the code; with Python floats, float32 numbers would be
-    promoted to float64 at every operation.)
+    Numba compiles a closure's constants into the code: float32 data is then computed
+    in float32 (with Python floats, it would be promoted to float64 at every step).
     """
     one, two, cut = float_type(1.0), float_type(2.0), float_type(0.625)
     p0, p1, p2 = (float_type(value) for value in _P)
@@ -65,9 +65,9 @@ def _make_kernels(float_type):
 
     @_inline
     def tanh(x):
-        """tanh(x) of one number: ``1 - 2 / (exp(2|x|) + 1)`` with x's sign for |x| > 0.625, a rational below.
+        """tanh(x): ``±(1 - 2 / (exp(2|x|) + 1))`` above 0.625, a rational below.
 
-        Exactly ±1 for large |x| (exp overflows to inf and the fraction is 0), exactly 0 at 0.
+        Exactly ±1 for large |x| (exp overflows to inf, the fraction is 0); 0 at 0.
         """
         a = abs(x)
         if a > cut:
@@ -78,7 +78,7 @@ def _make_kernels(float_type):
 
     @_inline
     def sigmoid_of_twice(half_z):
-        """σ(z) for z = 2 ``half_z`` (the sigmoid gates' pre-activations are stored halved): 1 / (1 + exp(-z))."""
+        """σ(z) = 1 / (1 + exp(-z)) for z = 2 ``half_z`` (stored halved)."""
         return one / (one + math.exp(-two * half_z))
 
     @_jit
@@ -86,10 +86,14 @@ def _make_kernels(float_type):
         m, n_a = tanh_c.shape[1], tanh_c.shape[2]
         for j in range(m):
             for k in range(n_a):
-                o = sigmoid_of_twice(gates[t, j, k] + recurrent[j, k])  # (5)
-                f = sigmoid_of_twice(gates[t, j, n_a + k] + recurrent[j, n_a + k])  # (1)
-                i = sigmoid_of_twice(gates[t, j, 2 * n_a + k] + recurrent[j, 2 * n_a + k])  # (2)
-                cc = tanh(gates[t, j, 3 * n_a + k] + recurrent[j, 3 * n_a + k])  # (3)
+                zo = gates[t, j, k] + recurrent[j, k]
+                zf = gates[t, j, n_a + k] + recurrent[j, n_a + k]
+                zi = gates[t, j, 2 * n_a + k] + recurrent[j, 2 * n_a + k]
+                zc = gates[t, j, 3 * n_a + k] + recurrent[j, 3 * n_a + k]
+                o = sigmoid_of_twice(zo)  # (5)
+                f = sigmoid_of_twice(zf)  # (1)
+                i = sigmoid_of_twice(zi)  # (2)
+                cc = tanh(zc)  # (3)
                 c_next = f * c[t, j, k] + i * cc  # (4)
                 tc = tanh(c_next)
                 gates[t, j, k] = o
@@ -111,7 +115,8 @@ def _make_kernels(float_type):
                 i = gates[t, j, 2 * n_a + k]
                 cc = gates[t, j, 3 * n_a + k]
                 tc = tanh_c[t, j, k]
-                dc_total = dc_next[j, k] + dh * o * (one - tc * tc)  # the gradient reaching c<t>, both paths
+                # the gradient reaching c<t> along both paths
+                dc_total = dc_next[j, k] + dh * o * (one - tc * tc)
                 dz[t, j, k] = dh * tc * o * (one - o)  # (7)
                 dz[t, j, n_a + k] = dc_total * c[t, j, k] * f * (one - f)  # (10)
                 dz[t, j, 2 * n_a + k] = dc_total * cc * i * (one - i)  # (9)
