@@ -575,12 +575,15 @@ def format_report(results):
     names = list(configs)
     machine, blas = results["machine"], results["machine"]["blas"]
     state = results.get("machine_state_before")
+    removed = machine.get("openblas_environment_removed_for_this_run") or {}
     lines = [f"machine: {machine['cpu']}, {machine['cores']} cores; numpy {machine['numpy']}",
              f"BLAS: {blas['library']} {blas['version']}, kernel {blas['kernel']}, {blas['threads']} threads"
              + (f"; torch {results['torch']['version']}" if results["torch"] else "; torch not installed"),
              f"fast path: {results.get('fast_backend')} backend" + (
                  f"; kernels compiled in {results['compile']['cold_s']:.1f} s once, loaded from the cache "
                  f"in {results['compile']['cached_s']:.2f} s" if results.get("compile") else ""),
+             *([f"removed from the environment for this run: "
+                f"{', '.join(f'{k}={v}' for k, v in removed.items())}"] if removed else []),
              f"load average before / after: {results['load_average_before']} / "
              f"{results['load_average_after']}",
              f"processors busy just before / after: {results.get('cpu_busy_percent_before')}% / "

@@ -366,7 +366,7 @@ def _sigmoid_scales(m, n_a, dtype):
 
 
 def lstm_forward(x, a0, parameters, dtype=np.float64):
-    """The LSTM over a sequence, equations (1)-(6) for each step, with the gates stacked.
+    """The LSTM over a sequence, equations (1)-(6) for each step, gates stacked.
 
     Same arguments and results as :func:`lstm.lstm_forward`; only the caches differ.
     The input half of (1), (2), (3), (5) is one product for all steps; the loop does
