@@ -701,3 +701,6 @@ def test_committed_scaling_results_are_current(bench_modules):
     for key, sweep in (("vs_T", bench_scaling.T_SWEEP), ("vs_n_a", bench_scaling.N_A_SWEEP)):
         assert results[key]["values"] == sweep["values"] and results[key]["fixed"] == sweep["fixed"]
         assert len(results[key]["fast64_s"]) == len(results[key]["reference_s"]) == len(sweep["values"])
+        for ratio in results[key]["ratio_reference_fast64"]:
+            assert ratio["min"] <= ratio["median"] <= ratio["max"]
+    assert results["fast_backend"] == "numba" and results["machine_state_before"] in ("idle", "loaded")
