@@ -580,7 +580,7 @@ def format_report(results):
              f"BLAS: {blas['library']} {blas['version']}, kernel {blas['kernel']}, {blas['threads']} threads"
              + (f"; torch {results['torch']['version']}" if results["torch"] else "; torch not installed"),
              f"fast path: {results.get('fast_backend')} backend" + (
-                 f"; kernels compiled in {results['compile']['cold_s']:.1f} s once, loaded from the cache "
+                 f"; compiled once in {results['compile']['cold_s']:.1f} s, loaded from the cache "
                  f"in {results['compile']['cached_s']:.2f} s" if results.get("compile") else ""),
              *([f"removed from the environment for this run: "
                 f"{', '.join(f'{k}={v}' for k, v in removed.items())}"] if removed else []),
