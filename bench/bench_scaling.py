@@ -16,7 +16,16 @@ import sys
 from pathlib import Path
 
 import bench_lstm
-from bench_lstm import flops, implementations, load_average, machine_info, make_problem, measure
+from bench_lstm import (
+    cpu_busy_percent,
+    flops,
+    implementations,
+    load_average,
+    machine_info,
+    machine_state,
+    make_problem,
+    measure,
+)
 
 #: (n_x, n_a, m) for the sweep over T, and the values of T.
 T_SWEEP = {"fixed": {"n_x": 64, "n_a": 128, "m": 32}, "values": [10, 20, 40, 80, 160]}
@@ -31,7 +40,8 @@ def sweep(shapes, rounds, progress=print):
     ``reference_s`` and ``fast64_s`` are the best of ``rounds`` interleaved rounds (other processes on the machine
     can only add time, so the minimum is the steadiest estimate of a curve's shape); the medians are kept too.
     """
-    out = {"reference_s": [], "fast64_s": [], "reference_median_s": [], "fast64_median_s": [], "flops": []}
+    out = {"reference_s": [], "fast64_s": [], "reference_median_s": [], "fast64_median_s": [],
+           "reference_max_s": [], "fast64_max_s": [], "ratio_reference_fast64": [], "flops": []}
     for shape in shapes:
         progress(f"(n_x, n_a, m, T) = {shape}")
         functions = implementations(make_problem(*shape))
@@ -39,6 +49,10 @@ def sweep(shapes, rounds, progress=print):
         for name in ("reference", "fast64"):
             out[f"{name}_s"].append(min(times[name]))
             out[f"{name}_median_s"].append(statistics.median(times[name]))
+            out[f"{name}_max_s"].append(max(times[name]))
+        # reference ÷ fast of each round (the two ran one after the other): min, median and max over the rounds
+        ratios = [ref / fast for ref, fast in zip(times["reference"], times["fast64"], strict=True)]
+        out["ratio_reference_fast64"].append(bench_lstm.spread(ratios))
         out["flops"].append(flops(*shape))
     return out
 
@@ -53,8 +67,14 @@ def main(argv=None):
         bench_lstm._reexec_without_openblas_overrides()
 
     blas = bench_lstm.blas_info()
+    machine = machine_info(blas)
+    load_before, busy_before = load_average(), cpu_busy_percent()
     results = {"command": "python bench/bench_scaling.py " + " ".join(sys.argv[1:] if argv is None else argv),
-               "machine": machine_info(blas), "load_average_before": load_average(), "rounds": args.rounds}
+               "machine": machine, "fast_backend": bench_lstm.fast.backend(),
+               "load_average_before": load_before, "cpu_busy_percent_before": busy_before,
+               "machine_state_before": machine_state(load_before, busy_before, machine["cores"]),
+               "rounds": args.rounds}
+    bench_lstm.fast.compile_kernels()  # compiled or loaded from the cache before any timing
     fixed = T_SWEEP["fixed"]
     results["vs_T"] = {**T_SWEEP, **sweep([(fixed["n_x"], fixed["n_a"], fixed["m"], T) for T in T_SWEEP["values"]],
                                           args.rounds)}
@@ -65,7 +85,8 @@ def main(argv=None):
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {path} (machine {results['machine_state_before']} before the run, "
+          f"load average {load_before})")
 
 
 if __name__ == "__main__":

@@ -63,10 +63,23 @@ keeps the arrays of the last two shapes used per thread; :func:`workspace_nbytes
 σ(z) = tanh(z/2)/2 + 1/2 never overflows (``z = ±1000`` gives exactly 0 and 1). With the sigmoid gates' rows of W
 and b halved (exact in floating point), one call to tanh serves all four gates of a step.
 
+Fused element-wise work
+-----------------------
+At the sizes of a small course model, a step's matrix product is a few microseconds, and so is the element-wise
+work around it when numpy does it: each of its dozen calls reads and writes whole arrays and pays its fixed cost.
+With Numba installed (the optional extra, ``pip install -e ".[fast]"``), the loops over time call two compiled
+kernels of :mod:`lstm.fast_kernels` instead, one per step and direction, which do all of a step's element-wise work
+in one pass: the four activations, (4) and (6) in the forward pass; ``dc_total``, (7)-(10) and (16) in the backward
+pass. The numpy code below stays as the readable statement of what the kernels fuse, and runs when Numba is not
+installed or when :func:`set_backend` asks for it; :data:`BACKEND` (or :func:`backend`) says which one runs. The two
+give the same numbers to rounding (about 1e-16 relative in float64).
+
 Both functions accept ``dtype=np.float64`` (the default, equal to the reference to about 1e-15) or ``np.float32``
 (half the memory and about twice the speed of the products; about 1e-6 relative accuracy).
 """
 
+import contextlib
+import os
 import sys
 import threading
 from dataclasses import dataclass, fields
@@ -75,6 +88,7 @@ from math import prod
 
 import numpy as np
 
+from . import fast_kernels
 from .parameters import (
     LSTM_PARAMETER_KEYS,
     as_array,
@@ -89,6 +103,54 @@ GATE_ORDER = ("o", "f", "i", "c")
 
 #: The data types the fast path computes in.
 DTYPES = (np.float64, np.float32)
+
+#: The ways the element-wise work of a step can run: compiled by Numba, or as numpy calls.
+BACKENDS = ("numba", "numpy")
+
+#: Which of ``BACKENDS`` the two passes use now: "numba" when Numba is installed, unless the environment variable
+#: ``LSTM_FAST_BACKEND=numpy`` or :func:`set_backend` says otherwise.
+BACKEND = "numba" if fast_kernels.AVAILABLE and os.environ.get("LSTM_FAST_BACKEND", "") != "numpy" else "numpy"
+
+
+def backend():
+    """The backend the two passes use now: ``"numba"`` or ``"numpy"`` (see :data:`BACKEND`)."""
+    return BACKEND
+
+
+def set_backend(name):
+    """Use ``name`` (``"numba"`` or ``"numpy"``) for the element-wise work from now on; return the previous one.
+
+    Raises
+    ------
+    ValueError
+        For another name, or for ``"numba"`` when Numba is not installed (the error says how to install it).
+    """
+    global BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    if name == "numba" and not fast_kernels.AVAILABLE:
+        raise ValueError('the numba backend needs Numba: .venv/bin/pip install -e ".[fast]"')
+    previous, BACKEND = BACKEND, name
+    return previous
+
+
+@contextlib.contextmanager
+def use_backend(name):
+    """``with use_backend("numpy"): ...`` runs the block on that backend, then restores the previous one."""
+    previous = set_backend(name)
+    try:
+        yield name
+    finally:
+        set_backend(previous)
+
+
+def compile_kernels():
+    """Compile the Numba kernels (or load them from Numba's cache on disk) for both dtypes; return the seconds.
+
+    Called by nothing here: the first call of each pass compiles what it needs. A benchmark calls it first, so
+    that compiling is reported apart from running. 0.0 when Numba is not installed.
+    """
+    return fast_kernels.compile_kernels()
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,11 +366,11 @@ def _sigmoid_scales(m, n_a, dtype):
 
 
 def lstm_forward(x, a0, parameters, dtype=np.float64):
-    """The LSTM over a whole sequence, equations (1)-(6) for every step, with the gates stacked.
+    """The LSTM over a sequence, equations (1)-(6) for each step, gates stacked.
 
-    Same arguments and results as :func:`lstm.lstm_forward`; only the caches differ. The input half of
-    (1), (2), (3), (5) is one product for all steps; the loop does one product per step, W_a a⟨t-1⟩, then the
-    gates, (4) and (6) in place.
+    Same arguments and results as :func:`lstm.lstm_forward`; only the caches differ.
+    The input half of (1), (2), (3), (5) is one product for all steps; the loop does
+    one product per step, W_a a⟨t-1⟩, then the gates, (4) and (6) in place.
 
     Parameters
     ----------
@@ -317,7 +379,8 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     a0 : ndarray, shape (n_a, m)
         Initial hidden state a⟨0⟩ (the initial cell state is zero).
     parameters : dict
-        ``Wf, Wi, Wc, Wo`` (n_a, n_a + n_x), ``bf, bi, bc, bo`` (n_a, 1), ``Wy`` (n_y, n_a), ``by`` (n_y, 1).
+        ``Wf, Wi, Wc, Wo`` (n_a, n_a + n_x), ``bf, bi, bc, bo`` (n_a, 1),
+        ``Wy`` (n_y, n_a), ``by`` (n_y, 1).
     dtype : np.float64 or np.float32
         The precision of every computation and result.
 
@@ -332,35 +395,42 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     caches : FastCaches
         What :func:`lstm_backward` needs; :func:`cache_nbytes` reports its size.
 
-    No later call writes into ``a``, ``y``, ``c`` or the caches while they are referred to (see the module's notes
-    on workspaces).
+    No later call writes into ``a``, ``y``, ``c`` or the caches while they are referred
+    to (see the module's notes on workspaces).
     """
     dtype = _float_dtype(dtype)
-    x, a0, p, n_y = _checked_forward_inputs(x, a0, parameters)  # the reference's checks and messages
+    # The reference's checks and messages:
+    x, a0, p, n_y = _checked_forward_inputs(x, a0, parameters)
     n_x, m, T_x = x.shape
     n_a = a0.shape[0]
 
-    # The caches' arrays, from the pool of workspaces: every element of each is written below before it is read.
+    # The caches' arrays, from the pool of workspaces: every element of each is written
+    # below before it is read.
     W = _workspace("W", (4 * n_a, n_a + n_x), dtype)
-    hx = _workspace("hx", (T_x + 1, m, n_a + n_x + 1), dtype)  # hx[t] = [a<t-1>ᵀ, x<t>ᵀ, 1]
+    hx = _workspace("hx", (T_x + 1, m, n_a + n_x + 1), dtype)  # [a<t-1>ᵀ, x<t>ᵀ, 1]
     gates = _workspace("gates", (T_x, m, 4 * n_a), dtype)
     c = _workspace("c", (T_x + 1, m, n_a), dtype)
     tanh_c = _workspace("tanh_c", (T_x, m, n_a), dtype)
 
     # The stacked weights [Wo; Wf; Wi; Wc] (4 n_a, n_a + n_x), converted once per call.
-    np.concatenate([p["W" + gate] for gate in GATE_ORDER], axis=0, out=W, casting="unsafe")
-    # Inside, rows are examples: z<t>ᵀ = a<t-1>ᵀ W_aᵀ + [x<t>ᵀ, 1] [W_xᵀ; bᵀ], shape (m, 4 n_a): the bias is the
-    # weight of an input that is always 1, so the product adds it. The transposed weights and the bias are laid
-    # out in that order, rows of one array: [W_aᵀ; W_xᵀ; bᵀ], shape (n_a + n_x + 1, 4 n_a).
-    # σ(z) = tanh(z/2)/2 + 1/2. With the three sigmoid gates' weights and biases halved, ONE call to tanh serves
-    # all four gates, and one multiply-add (by 1 and 0 for the candidate) turns three of them into σ.
+    W_blocks = [p["W" + gate] for gate in GATE_ORDER]
+    np.concatenate(W_blocks, axis=0, out=W, casting="unsafe")
+    # Inside, rows are examples: z<t>ᵀ = a<t-1>ᵀ W_aᵀ + [x<t>ᵀ, 1] [W_xᵀ; bᵀ], shape
+    # (m, 4 n_a): the bias is the weight of an input that is always 1, so the product
+    # adds it. The transposed weights and the bias are the rows of one array,
+    # [W_aᵀ; W_xᵀ; bᵀ], shape (n_a + n_x + 1, 4 n_a).
+    # σ(z) = tanh(z/2)/2 + 1/2. With the sigmoid gates' weights and biases halved, ONE
+    # call to tanh serves all four gates in the numpy loop, and one multiply-add (by 1
+    # and 0 for the candidate) turns three of them into σ; the kernels compute σ(2 z).
     # Halving is exact in binary floating point: the results do not change.
     half, shift = _sigmoid_scales(m, n_a, dtype)
     Wb_half_T = _workspace("Wb_half_T", (n_a + n_x + 1, 4 * n_a), dtype)
     np.multiply(W.T, half[0], out=Wb_half_T[:-1])
-    np.concatenate([p["b" + gate] for gate in GATE_ORDER], axis=0, out=Wb_half_T[-1:].T, casting="unsafe")
+    b_blocks = [p["b" + gate] for gate in GATE_ORDER]
+    np.concatenate(b_blocks, axis=0, out=Wb_half_T[-1:].T, casting="unsafe")
     np.multiply(Wb_half_T[-1], half[0], out=Wb_half_T[-1])
-    W_aT, W_x1T = Wb_half_T[:n_a], Wb_half_T[n_a:]  # (n_a, 4 n_a) multiplies a<t-1>ᵀ; the rest [x<t>ᵀ, 1]
+    # (n_a, 4 n_a) multiplies a<t-1>ᵀ; the rest multiplies [x<t>ᵀ, 1].
+    W_aT, W_x1T = Wb_half_T[:n_a], Wb_half_T[n_a:]
 
     hx[0, :, :n_a] = a0.T
     hx[:T_x, :, n_a:-1] = x.transpose(2, 1, 0)  # (n_x, m, T_x) -> (T_x, m, n_x)
@@ -373,38 +443,60 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     z = gates.reshape(T_x * m, 4 * n_a)
     np.matmul(hx[:T_x, :, n_a:].reshape(T_x * m, n_x + 1), W_x1T, out=z)
 
-    recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ: the one product per step
-    candidate_in = np.empty((m, n_a), dtype=dtype)  # Γu ⊙ c̃
-    # Views over every step, made once: o[t] is Γo of step t, (m, n_a); h[t] is a<t-1>ᵀ.
+    recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ, one product a step
+    h = hx[:, :, :n_a]  # h[t] is a<t-1>ᵀ, (m, n_a)
+    if BACKEND == "numba":  # each step's element-wise work in one compiled pass
+        forward_step = fast_kernels.KERNELS[dtype][0]
+        for t in range(T_x):
+            np.matmul(h[t], W_aT, out=recurrent)
+            forward_step(gates, recurrent, c, tanh_c, hx, t)
+    else:
+        _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift)
+
+    # Back to the course's (rows, m, T_x), in arrays that the caller owns (changing
+    # them cannot change the cache).
+    a = _time_last(hx[1:, :, :n_a], "a")
+    c_out = _time_last(c[1:], "c_out")
+
+    # Predictions for every step with one product, Wy a + by over the columns of a
+    # (n_a, m T_x), already in the course's order; then the softmax over the n_y
+    # classes (axis 0): the operations of lstm.softmax, in place.
+    y = _workspace("y", (n_y, m, T_x), dtype)
+    scores = y.reshape(n_y, m * T_x)
+    Wy, by = p["Wy"].astype(dtype, copy=False), p["by"].astype(dtype, copy=False)
+    np.matmul(Wy, a.reshape(n_a, m * T_x), out=scores)
+    np.add(scores, by, out=scores)
+    largest = np.maximum.reduce(scores, axis=0)  # the largest score of each column
+    np.subtract(scores, largest, out=scores)
+    np.exp(scores, out=scores)
+    np.divide(scores, np.add.reduce(scores, axis=0), out=scores)  # by each column's sum
+    return a, y, c_out, FastCaches(W=W, hx=hx, gates=gates, c=c, tanh_c=tanh_c)
+
+
+def _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift):
+    """The loop of :func:`lstm_forward` in numpy calls: what the forward kernel fuses.
+
+    ``gates`` holds the input part of every step's (halved) pre-activations on entry
+    and the gates on return; ``c[t + 1]``, ``tanh_c[t]`` and ``h[t + 1]`` (a view of
+    the first n_a columns of ``hx``) are written for every step t.
+    """
+    T_x, m, n_a = tanh_c.shape
+    candidate_in = np.empty((m, n_a), dtype=gates.dtype)  # Γu ⊙ c̃
+    # Views over every step, made once: o[t] is Γo of step t, (m, n_a).
     o, f, i, cc = (gates[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
-    h = hx[:, :, :n_a]
     for t in range(T_x):
-        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]  # (m, 4 n_a): the (halved) pre-activations, then gates
+        # (m, 4 n_a): the (halved) pre-activations, then the gates
+        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]
         np.matmul(h[t], W_aT, out=recurrent)
         np.add(zt, recurrent, out=zt)
-        np.tanh(zt, out=zt)  # (3) the candidate c̃ in the last block; tanh(z/2) in the three others
+        np.tanh(zt, out=zt)  # (3) c̃ in the last block; tanh(z/2) in the others
         np.multiply(zt, half, out=zt)
-        np.add(zt, shift, out=zt)  # (5), (1), (2): Γo, Γf, Γu = tanh(z/2)/2 + 1/2; c̃ unchanged
+        np.add(zt, shift, out=zt)  # (5), (1), (2): Γ = tanh(z/2)/2 + 1/2; c̃ as is
         np.multiply(f[t], c[t], out=c_t)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
         np.multiply(i[t], cc[t], out=candidate_in)
         np.add(c_t, candidate_in, out=c_t)
         np.tanh(c_t, out=tanh_c_t)
         np.multiply(o[t], tanh_c_t, out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
-
-    # Back to the course's (rows, m, T_x), in arrays that the caller owns (changing them cannot change the cache).
-    a = _time_last(hx[1:, :, :n_a], "a")
-    c_out = _time_last(c[1:], "c_out")
-
-    # Predictions for every step with one product, Wy a + by over the columns of a (n_a, m T_x), already in the
-    # course's order; then the softmax over the n_y classes (axis 0): the operations of lstm.softmax, in place.
-    y = _workspace("y", (n_y, m, T_x), dtype)
-    scores = y.reshape(n_y, m * T_x)
-    np.matmul(p["Wy"].astype(dtype, copy=False), a.reshape(n_a, m * T_x), out=scores)
-    np.add(scores, p["by"].astype(dtype, copy=False), out=scores)
-    np.subtract(scores, np.maximum.reduce(scores, axis=0), out=scores)  # the largest score of each column
-    np.exp(scores, out=scores)
-    np.divide(scores, np.add.reduce(scores, axis=0), out=scores)  # divided by each column's sum
-    return a, y, c_out, FastCaches(W=W, hx=hx, gates=gates, c=c, tanh_c=tanh_c)
 
 
 def _time_last(steps, name):
@@ -421,6 +513,21 @@ def _time_last(steps, name):
     else:
         for t in range(T_x):
             out[:, :, t] = steps[t].T
+    return out
+
+
+def _time_first(values, name, dtype):
+    """The workspace ``name``, shape (T_x, m, rows), holding ``values`` (rows, m, T_x) converted to ``dtype``.
+
+    The inverse of :func:`_time_last`, and copied one step at a time for large arrays for the same reason.
+    """
+    rows, m, T_x = values.shape
+    out = _workspace(name, (T_x, m, rows), dtype)
+    if values.size < 1 << 14:
+        np.copyto(out, values.transpose(2, 1, 0))
+    else:
+        for t in range(T_x):
+            out[t] = values[:, :, t].T
     return out
 
 
@@ -536,13 +643,13 @@ def _gate_factors(gates, c, tanh_c, dz, into_c):
 
 
 def lstm_backward(da, caches):
-    """Backpropagation through time with the gates stacked: equations (7)-(17) for every step.
+    """Backpropagation through time with the gates stacked: (7)-(17) for every step.
 
-    Same results, with the same names, as :func:`lstm.lstm_backward`. The factors of (7)-(10) that do not depend
-    on the incoming gradients are computed a block of steps at a time (:func:`_gate_factors`); the loop multiplies
-    them by the gradients arriving at a⟨t⟩ and c⟨t⟩, applies (16), and does one product per step, (15). The gate
-    gradients of every step are kept, so the weight gradients (11)-(14) and the input gradients (17) are one
-    product each, after the loop.
+    Same results, with the same names, as :func:`lstm.lstm_backward`. The loop over
+    time computes each step's gate gradients (7)-(10), with the gradient reaching c⟨t⟩
+    along both paths and (16), then does one product, (15). The gate gradients of every
+    step are kept, so the weight gradients (11)-(14) and the input gradients (17) are
+    one product each, after the loop (:func:`_backward_products`).
 
     Parameters
     ----------
@@ -554,24 +661,51 @@ def lstm_backward(da, caches):
     Returns
     -------
     dict of ndarray
-        ``dx`` (n_x, m, T_x), (17); ``da0`` (n_a, m), (15) at the first step; ``dWf, dWi, dWc, dWo``
-        (n_a, n_a + n_x), (11)-(14); ``dbf, dbi, dbc, dbo`` (n_a, 1), the sums beside (11)-(14). All in the
-        dtype of the caches; the weight and bias gradients are blocks (views) of one array of shape
-        (4 n_a, n_a + n_x + 1). No later call writes into them while any of them is referred to.
+        ``dx`` (n_x, m, T_x), (17); ``da0`` (n_a, m), (15) at the first step;
+        ``dWf, dWi, dWc, dWo`` (n_a, n_a + n_x), (11)-(14); ``dbf, dbi, dbc, dbo``
+        (n_a, 1), the sums beside (11)-(14). All in the dtype of the caches; the
+        weight and bias gradients are blocks (views) of one array of shape
+        (4 n_a, n_a + n_x + 1). No later call writes into them while any of them is
+        referred to.
     """
     _check_caches(caches)
-    W, hx, gates, c, tanh_c = caches.W, caches.hx, caches.gates, caches.c, caches.tanh_c
+    W, hx, gates = caches.W, caches.hx, caches.gates
+    c, tanh_c = caches.c, caches.tanh_c
     T_x, m, n_a4 = gates.shape
     n_a = n_a4 // 4
-    n_x = hx.shape[2] - n_a - 1
     dtype = W.dtype
-    if not (type(da) is np.ndarray and da.shape == (n_a, m, T_x) and da.dtype.kind in "biuf"):  # else: why not
+    expected = (n_a, m, T_x)
+    if not (type(da) is np.ndarray and da.shape == expected and da.dtype.kind in "iuf"):
         da = as_array("da", da)
-        check_shape("da", da, ("n_a", "m", "T_x"), (n_a, m, T_x), "its time axis must match the forward pass")
+        check_shape("da", da, ("n_a", "m", "T_x"), expected,
+                    "its time axis must match the forward pass")
 
+    # The gate gradients of every step, stacked o, f, i, c: (T_x, m, 4 n_a).
+    dz = _workspace("dz", (T_x, m, 4 * n_a), dtype)
+    # (4 n_a, n_a), (4 n_a, n_x): views, which the products read in place.
+    W_a, W_x = W[:, :n_a], W[:, n_a:]
+    if BACKEND == "numba":  # each step's element-wise work in one compiled pass
+        # (T_x, m, n_a): da_steps[t] is the upstream gradient on a<t>ᵀ.
+        da_steps = _time_first(da, "da_steps", dtype)
+        da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none at first)
+        dc_next = np.zeros((m, n_a), dtype=dtype)  # dc<t> from step t+1, then (16)
+        backward_step = fast_kernels.KERNELS[dtype][1]
+        for t in range(T_x - 1, -1, -1):
+            backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
+            np.matmul(dz[t], W_a, out=da_prev)  # (15), the one product per step
+    else:
+        da_prev = _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a)
+    return _backward_products(dz, hx, W_x, da_prev)
+
+
+def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a):
+    """The loop over time of :func:`lstm_backward` in numpy calls: what :func:`lstm.fast_kernels.backward_step` fuses.
+
+    Fills ``dz`` with the gate gradients of every step, (7)-(10); returns (15) at the first step, da0ᵀ (m, n_a).
+    """
+    T_x, m, n_a = tanh_c.shape
+    dtype = dz.dtype
     da_steps = da.transpose(2, 1, 0)  # (T_x, m, n_a), a view: da_steps[t] is the upstream gradient on a<t>ᵀ
-    dz = _workspace("dz", (T_x, m, 4 * n_a), dtype)  # the gate gradients of every step, stacked o, f, i, c
-    W_a, W_x = W[:, :n_a], W[:, n_a:]  # (4 n_a, n_a), (4 n_a, n_x): views, which the products read in place
 
     dh = np.empty((m, n_a), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
     dc_total = np.empty((m, n_a), dtype=dtype)  # the gradient reaching c<t> along both paths
@@ -605,7 +739,13 @@ def lstm_backward(da, caches):
             np.multiply(dz_t, upstream, out=dz_t)  # (7) dzo, (10) dzf, (9) dzi, (8) dzc
             np.multiply(dc_total, forget[k], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
             np.matmul(dz_t, W_a, out=da_prev)  # (15) da_prev, the one product per step
+    return da_prev
 
+
+def _backward_products(dz, hx, W_x, da_prev):
+    """The products after the loop: (11)-(14) with the bias gradients, and (17); the gradients by name."""
+    T_x, m, n_a4 = dz.shape
+    n_a, n_x, dtype = n_a4 // 4, W_x.shape[1], dz.dtype
     dz_all = dz.reshape(T_x * m, 4 * n_a)  # every step's gate gradients, one row per (step, example)
     # (11)-(14) for all gates and steps in ONE product, with the bias gradients beside them: the gradient of the
     # weight of the input that is always 1, Σ dz, is the last column.

@@ -1,11 +1,16 @@
 """The fast path (:mod:`lstm.fast`) against the reference, finite differences and PyTorch.
 
-No timing here: the benchmark (bench/bench_lstm.py) measures speed; these tests prove equality.
+Every test runs twice: on the fused kernels compiled by Numba (skipped where Numba is not installed, a failure under
+CI) and on the numpy path. No timing here: the benchmark (bench/bench_lstm.py) measures speed; these tests prove
+equality.
 """
 
 import dataclasses
 import importlib
 import json
+import os
+import subprocess
+import sys
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -17,13 +22,33 @@ import lstm
 from lstm import fast
 from lstm.gradcheck import gradient_check, relative_error
 from lstm.pytorch import gate_gradients_from_torch, sequence_from_torch, sequence_to_torch, to_torch_lstm
-from tests.conftest import import_or_skip
+from tests.conftest import import_or_skip, skip_or_fail
 from tests.helpers import SHAPES, random_lstm_problem
 
 #: SHAPES (n_x, n_a, n_y, m, T_x) holds m = 1 and T_x = 1. The larger shapes add blocks of several steps in the
 #: backward pass (5, 40, ...) and results large enough to be copied back one step at a time (6, 70, ...).
 FAST_SHAPES = [*SHAPES, (7, 11, 3, 6, 9), (5, 40, 4, 8, 30), (6, 70, 3, 10, 25)]
 GRADIENT_KEYS = ("dx", "da0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+
+#: The float32 path against the float64 reference: relative error (lstm.relative_error) below this, with the
+#: course's initial scales.
+FLOAT32_TOLERANCE = 1e-5
+#: ... and with saturated gates: σ' = σ (1 - σ) is then computed from a σ rounded to float32, whose spacing near 1
+#: (6e-8) is no longer small against 1 - σ, so a gradient through a nearly closed or open gate loses digits.
+FLOAT32_SATURATED_TOLERANCE = 1e-3
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST_EXTRA_HINT = 'install the fast extra: .venv/bin/pip install -e ".[fast]"'
+
+
+@pytest.fixture(autouse=True, params=fast.BACKENDS)
+def backend(request):
+    """Run the test on each backend: the Numba kernels, then the numpy path."""
+    if request.param == "numba":
+        import_or_skip("numba", FAST_EXTRA_HINT)
+    with fast.use_backend(request.param):
+        yield request.param
 
 
 def both(parameters, x, a0, da, dtype=np.float64):
@@ -53,9 +78,9 @@ def test_float32_is_float32_throughout_and_close_to_float64(rng, n_x, n_a, n_y, 
         assert value.dtype == np.float32, name
     # float32 keeps about 7 significant digits; after T_x steps of rounding, 1e-5 relative is a tight bound.
     for name in ref_out:
-        assert relative_error(out[name], ref_out[name]) < 1e-5, name
+        assert relative_error(out[name], ref_out[name]) < FLOAT32_TOLERANCE, name
     for name in ref_grads:
-        assert relative_error(grads[name], ref_grads[name]) < 1e-5, name
+        assert relative_error(grads[name], ref_grads[name]) < FLOAT32_TOLERANCE, name
 
 
 def test_float32_caches_hold_float32(rng):
@@ -360,6 +385,186 @@ def test_saturated_gates_give_finite_results_without_warnings(rng, dtype):
         assert np.all(np.isfinite(value))
 
 
+# --- the two backends -----------------------------------------------------------------------------------
+
+#: (n_x, n_a, n_y, m, T_x): one example, one step, one feature, more hidden units than features and fewer.
+BACKEND_SHAPES = [(1, 4, 2, 3, 5), (5, 3, 2, 1, 4), (4, 6, 3, 2, 1), (2, 9, 3, 4, 7), (12, 3, 2, 5, 6),
+                  (1, 1, 1, 1, 1)]
+
+
+def all_results(problem, dtype=np.float64):
+    parameters, x, a0, da = problem
+    a, y, c, caches = fast.lstm_forward(x, a0, parameters, dtype=dtype)
+    return {"a": a, "y": y, "c": c, **fast.lstm_backward(da, caches)}
+
+
+def test_the_backend_is_reported_and_can_be_chosen(backend):
+    assert fast.backend() == fast.BACKEND == backend
+    with fast.use_backend("numpy"):
+        assert fast.backend() == "numpy"
+    assert fast.backend() == backend
+    with pytest.raises(ValueError, match="backend must be one of"):
+        fast.set_backend("cuda")
+
+
+def test_without_numba_the_numba_backend_is_refused_with_the_install_command(monkeypatch):
+    monkeypatch.setattr(fast.fast_kernels, "AVAILABLE", False)
+    with pytest.raises(ValueError, match=r'pip install -e "\.\[fast\]"'):
+        fast.set_backend("numba")
+
+
+def test_numba_is_the_default_when_it_is_installed():
+    import_or_skip("numba", FAST_EXTRA_HINT)
+    code = "from lstm import fast; print(fast.BACKEND)"
+    env = {key: value for key, value in os.environ.items() if key != "LSTM_FAST_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "numba"
+
+
+@pytest.mark.parametrize("how", ["numba is not installed", "LSTM_FAST_BACKEND=numpy"])
+def test_the_numpy_path_runs_when_numba_is_absent_or_refused(how):
+    """In a fresh process without Numba (its import blocked) or told not to use it: the numpy path, still exact."""
+    block = "import sys; sys.modules['numba'] = None\n" if how.startswith("numba") else ""
+    code = block + (
+        "import numpy as np, lstm\n"
+        "from lstm import fast\n"
+        "from tests.helpers import random_lstm_problem\n"
+        "p, x, a0, da = random_lstm_problem(np.random.default_rng(3), 3, 5, 2, 4, 6)\n"
+        "a, y, c, caches = fast.lstm_forward(x, a0, p)\n"
+        "g = fast.lstm_backward(da, caches)\n"
+        "a_r, y_r, c_r, caches_r = lstm.lstm_forward(x, a0, p)\n"
+        "g_r = lstm.lstm_backward(da, caches_r)\n"
+        "err = max(lstm.relative_error(g[k], g_r[k]) for k in g_r)\n"
+        "err = max(err, lstm.relative_error(a, a_r), lstm.relative_error(c, c_r))\n"
+        "print(fast.BACKEND, 'numba' in sys.modules and sys.modules['numba'] is not None, err < 1e-10)\n")
+    env = dict(os.environ, LSTM_FAST_BACKEND="numpy" if how.startswith("LSTM") else "")
+    out = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True, env=env,
+                         cwd=ROOT, check=True)
+    backend, numba_loaded, exact = out.stdout.split()
+    assert backend == "numpy" and exact == "True"
+    if how.startswith("numba"):
+        assert numba_loaded == "False"
+
+
+@pytest.mark.parametrize("n_x, n_a, n_y, m, T_x", BACKEND_SHAPES)
+@pytest.mark.parametrize("scale", [0.5, 3.0])
+def test_the_fused_kernels_equal_the_numpy_path_and_the_reference(rng, n_x, n_a, n_y, m, T_x, scale):
+    """Both backends, float64 to 1e-10 of the reference and of each other; float32 to FLOAT32_TOLERANCE.
+
+    ``scale = 3`` (weights and inputs) drives many gates close to 0 or 1. There σ' = σ (1 - σ) and tanh' = 1 - c̃²
+    cancel: a difference of one unit in the last place between two correct tanh functions (numpy's and the C
+    library's, which Numba calls) becomes a relative difference of about 1e-16 / (1 - c̃²) in the gradients. The
+    states and predictions still agree to 1e-10 there; the gradients to 1e-7 in float64 (a wrong formula is off by
+    order 1), and float32 to FLOAT32_SATURATED_TOLERANCE of the largest value of each result (a gradient that is
+    small everywhere, such as 1 - c̃² for a saturated candidate, can round to exactly 0 in float32).
+    """
+    import_or_skip("numba", FAST_EXTRA_HINT)
+    problem = random_lstm_problem(rng, n_x, n_a, n_y, m, T_x, scale=scale)
+    parameters, x, a0, da = problem
+    x = scale * x
+    problem = (parameters, x, a0, da)
+    a, y, c, caches = lstm.lstm_forward(x, a0, parameters)
+    reference = {"a": a, "y": y, "c": c, **lstm.lstm_backward(da, caches)}
+    results = {}
+    for name in fast.BACKENDS:
+        with fast.use_backend(name):
+            for dtype in (np.float64, np.float32):
+                results[name, dtype] = all_results(problem, dtype)
+    tolerance32 = FLOAT32_TOLERANCE if scale < 1 else FLOAT32_SATURATED_TOLERANCE
+    for key, expected in reference.items():
+        tolerance64 = 1e-10 if scale < 1 or key in ("a", "y", "c") else 1e-7
+        for name in fast.BACKENDS:
+            assert relative_error(results[name, np.float64][key], expected) < tolerance64, (name, key)
+            assert results[name, np.float32][key].dtype == np.float32
+            if scale < 1:
+                assert relative_error(results[name, np.float32][key], expected) < tolerance32, (name, key)
+            else:  # a gradient that is tiny everywhere may round to exactly 0 in float32: compare to its size
+                size = max(1.0, float(np.abs(expected).max()))
+                assert np.allclose(results[name, np.float32][key], expected, rtol=tolerance32,
+                                   atol=tolerance32 * size), (name, key)
+        numba_vs_numpy = relative_error(results["numba", np.float64][key], results["numpy", np.float64][key])
+        assert numba_vs_numpy < (1e-12 if scale < 1 else tolerance64), key
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pre_activations_near_1000_give_the_reference_without_warnings(rng, dtype):
+    """Weights of ±1000: σ and tanh at ±1000 are exactly 0, 1 or -1 and no warning is raised on either backend.
+
+    Most gradients then underflow to zero (the reference leaves numbers like 1e-300 where the fast path has 0), so
+    they are compared against the largest value of each result.
+    """
+    parameters, x, a0, da = random_lstm_problem(rng, 3, 5, 2, 4, 6)
+    huge = {key: 1000 * value for key, value in parameters.items()}
+    a, y, c, caches = lstm.lstm_forward(x, a0, huge)
+    reference = {"a": a, "y": y, "c": c, **lstm.lstm_backward(da, caches)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = all_results((huge, x, a0, da), dtype)
+    tolerance = 1e-10 if dtype == np.float64 else FLOAT32_SATURATED_TOLERANCE
+    for key, expected in reference.items():
+        scale = max(1.0, float(np.abs(expected).max()))
+        assert np.allclose(ours[key], expected, rtol=tolerance, atol=tolerance * scale), key
+    assert np.all(np.abs(ours["a"]) <= 1) and np.any(np.abs(ours["a"]) > 0.5)
+
+
+def test_the_kernels_are_compiled_once_per_dtype(rng):
+    """Every call, whatever its shapes, inputs' dtypes and layouts, reuses the one compiled version of its dtype."""
+    import_or_skip("numba", FAST_EXTRA_HINT)
+    with fast.use_backend("numba"):
+        for shape in BACKEND_SHAPES[:3]:
+            parameters, x, a0, da = random_lstm_problem(rng, *shape)
+            for dtype in (np.float64, np.float32):
+                all_results((parameters, x, a0, da), dtype)
+                all_results((parameters, np.asfortranarray(x).astype(np.float32), a0, np.round(da).astype(int)),
+                             dtype)
+    assert fast.compile_kernels() >= 0
+    for dtype, kernels in fast.fast_kernels.KERNELS.items():
+        for kernel in kernels:
+            assert len(kernel.signatures) == 1, kernel.signatures
+            arrays = [argument for argument in kernel.signatures[0] if hasattr(argument, "dtype")]
+            assert arrays and all(str(argument.dtype) == dtype.name for argument in arrays), kernel.signatures
+
+
+def test_the_kernels_alone_do_one_step_of_each_pass(rng):
+    """forward_step and backward_step against equations (1)-(10) and (16) written out here, on one step."""
+    kernels = import_or_skip("lstm.fast_kernels", FAST_EXTRA_HINT)
+    if not kernels.AVAILABLE:
+        skip_or_fail(f"numba is not installed; {FAST_EXTRA_HINT}")
+    m, n_a, n_x = 3, 4, 2
+    z = rng.normal(size=(m, 4 * n_a)) * 3
+    c_prev = rng.normal(size=(m, n_a))
+    gates = np.zeros((1, m, 4 * n_a))
+    c = np.stack([c_prev, np.zeros((m, n_a))])
+    tanh_c = np.zeros((1, m, n_a))
+    hx = np.zeros((2, m, n_a + n_x + 1))
+    # The kernel expects the sigmoid gates' pre-activations halved (its caller halves the weights).
+    halved = z.copy()
+    halved[:, :3 * n_a] /= 2
+    kernels.forward_step(gates, halved, c, tanh_c, hx, 0)
+    o, f, i = (lstm.sigmoid(z[:, k * n_a:(k + 1) * n_a]) for k in range(3))
+    cc = np.tanh(z[:, 3 * n_a:])
+    c_t = f * c_prev + i * cc
+    assert np.allclose(gates[0], np.hstack([o, f, i, cc]), rtol=1e-14, atol=1e-15)
+    assert np.allclose(c[1], c_t, rtol=1e-14, atol=1e-15)
+    assert np.allclose(hx[1, :, :n_a], o * np.tanh(c_t), rtol=1e-14, atol=1e-15)
+    assert not hx[1, :, n_a:].any(), "the kernel writes a<t> only"
+
+    da_steps = rng.normal(size=(1, m, n_a))
+    da_prev = rng.normal(size=(m, n_a))
+    dc_next = rng.normal(size=(m, n_a))
+    dc_in = dc_next.copy()
+    dz = np.zeros((1, m, 4 * n_a))
+    kernels.backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, 0)
+    dh = da_steps[0] + da_prev
+    dc_total = dc_in + dh * o * (1 - np.tanh(c_t) ** 2)
+    expected = np.hstack([dh * np.tanh(c_t) * o * (1 - o),  # (7)
+                          dc_total * c_prev * f * (1 - f),  # (10)
+                          dc_total * cc * i * (1 - i),  # (9)
+                          dc_total * i * (1 - cc ** 2)])  # (8)
+    assert np.allclose(dz[0], expected, rtol=1e-13, atol=1e-15)
+    assert np.allclose(dc_next, dc_total * f, rtol=1e-13, atol=1e-15)  # (16)
+
+
 # --- the pool of workspaces ------------------------------------------------------------------------------
 
 #: Problems large enough for their arrays to go through the pool (fast._POOL_MIN_BYTES), of different shapes.
@@ -460,8 +665,6 @@ def test_other_mappings_and_array_types_take_the_checked_path(rng):
 
 # --- the committed benchmark results are those of the current benchmark ---------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def bench_modules(monkeypatch):
@@ -470,17 +673,26 @@ def bench_modules(monkeypatch):
 
 
 def test_committed_benchmark_is_current(bench_modules):
-    """results/benchmark.json, which chapter 9 shows, ran the configurations and rounds the script now has."""
+    """results/benchmark.json, which chapter 9 shows, ran the configurations, runs and rounds the script now has."""
     bench_lstm, _ = bench_modules
     results = json.loads((ROOT / "results" / "benchmark.json").read_text())
     assert {name: tuple(config["shape"].values()) for name, config in results["configs"].items()} == \
         bench_lstm.CONFIGS
     for name, config in results["configs"].items():
-        assert config["repeats"] == bench_lstm.REPEATS[name]
+        assert config["repeats"] == bench_lstm.REPEATS[name] and config["runs"] == bench_lstm.RUNS
         assert set(config["median_s"]) == set(bench_lstm.IMPLEMENTATIONS), "a full run includes PyTorch"
         assert config["max_relative_error_vs_reference"]["fast64"] < 1e-10
+        for ratio in config["ratios"].values():
+            assert len(ratio["runs"]) == bench_lstm.RUNS
+            assert ratio["min"] <= ratio["median"] <= ratio["max"]
+            assert ratio == {**bench_lstm.spread(ratio["runs"]), "runs": ratio["runs"]}
+    assert results["fast_backend"] == "numba", "the committed run uses the fused kernels"
+    assert results["compile"]["cold_s"] > 0 and results["compile"]["cached_s"] > 0
+    assert set(results["step_breakdown"]) == {"medium", "large"}
     assert results["machine"]["cpu"] and results["machine"]["blas"]["kernel"]
     assert results["targets"] == bench_lstm.evaluate_targets(results)
+    assert results["machine_state_before"] == bench_lstm.machine_state(
+        results["load_average_before"], results["cpu_busy_percent_before"], results["machine"]["cores"])
 
 
 def test_committed_scaling_results_are_current(bench_modules):
@@ -489,3 +701,6 @@ def test_committed_scaling_results_are_current(bench_modules):
     for key, sweep in (("vs_T", bench_scaling.T_SWEEP), ("vs_n_a", bench_scaling.N_A_SWEEP)):
         assert results[key]["values"] == sweep["values"] and results[key]["fixed"] == sweep["fixed"]
         assert len(results[key]["fast64_s"]) == len(results[key]["reference_s"]) == len(sweep["values"])
+        for ratio in results[key]["ratio_reference_fast64"]:
+            assert ratio["min"] <= ratio["median"] <= ratio["max"]
+    assert results["fast_backend"] == "numba" and results["machine_state_before"] in ("idle", "loaded")
