@@ -47,8 +47,9 @@ $(VENV)/.installed-bench: $(STAMP)
 	@touch $@
 
 ## Open JupyterLab on the course, to read the chapters and do the exercises (installs JupyterLab on first use).
+LAB_ARGS ?=
 lab: $(VENV)/.installed-learn
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS)
 
 $(VENV)/.installed-learn: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[learn]"
