@@ -6,7 +6,7 @@ Conventions (the solved notebooks in ``exercises/solutions/`` follow them; the l
 - an answer is a code cell tagged ``answer`` whose metadata holds ``{"lstm_exercises": {"exercise": name,
   "points": n}}``; the solution sits between a ``### BEGIN SOLUTION`` line and a ``### END SOLUTION`` line;
 - the code cells tagged ``check`` that follow an answer (up to the next answer) grade it. A check cell that prints
-  values for the learner to compare by eye starts with ``# NBVAL_CHECK_OUTPUT``.
+  values for the learner to compare by eye is tagged ``nbval-check-output``.
 """
 
 import copy
@@ -119,11 +119,6 @@ def learner_notebook(solved):
 def notebook_text(notebook):
     """The notebook as the text nbformat writes (what is stored in the repository)."""
     return nbformat.writes(notebook) + "\n"
-
-
-def generated_text(solution_path):
-    """The learner notebook's text generated from ``solution_path``."""
-    return notebook_text(learner_notebook(nbformat.read(solution_path, as_version=4)))
 
 
 def solution_paths(folder=None):
