@@ -1,38 +1,47 @@
-"""The experiments of chapters 7 and 8, as commands that write the results the chapters plot.
+"""The experiments of chapters 7 and 8, as commands that write the results the chapters
+plot.
 
 Run from the repository root::
 
-    python -m lstm.experiments long_memory   # chapter 7: writes results/long_memory.json
-    python -m lstm.experiments names         # chapter 8: writes results/names.json and results/names_lstm*.npz
+    python -m lstm.experiments long_memory   # chapter 7: writes
+    results/long_memory.json python -m lstm.experiments names         # chapter 8:
+    writes results/names.json and results/names_lstm*.npz
 
-Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core (per seed) and is
-deterministic: every random number comes from a generator seeded in the configuration stored beside the results.
+Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core
+(per seed) and is deterministic: every random number comes from a generator seeded in
+the configuration stored beside the results.
 
 ``results/long_memory.json``
     ``{"task": str, "T": [T, ...], "chance": 1 / n_classes,
-    "rnn": {"<T>": mean test accuracy, ...}, "lstm": {"<T>": ...}, "lstm_forget_bias_1": {"<T>": ...},
-    "per_seed": {"rnn": {"<T>": [accuracy of each seed], ...}, "lstm": {...}, ...}, "config": {...}}``.
-    JSON keys are strings, so the LSTM's accuracy at T = 40 is ``results["lstm"]["40"]``. An accuracy is the share
-    of ``config["n_test"]`` held-out sequences classified correctly, averaged over ``config["seeds"]``.
-    ``"lstm"`` is the LSTM with the chrono initialisation of its gate biases, ``"lstm_forget_bias_1"`` the same
-    LSTM with the default initialisation (see :func:`memory_task_parameters`).
+    "rnn": {"<T>": mean test accuracy, ...}, "lstm": {"<T>": ...}, "lstm_forget_bias_1":
+    {"<T>": ...}, "per_seed": {"rnn": {"<T>": [accuracy of each seed], ...}, "lstm":
+    {...}, ...}, "config": {...}}``. JSON keys are strings, so the LSTM's accuracy at T
+    = 40 is ``results["lstm"]["40"]``. An accuracy is the share of ``config["n_test"]``
+    held-out sequences classified correctly, averaged over ``config["seeds"]``.
+    ``"lstm"`` is the LSTM with the chrono initialisation of its gate biases,
+    ``"lstm_forget_bias_1"`` the same LSTM with the default initialisation (see
+    :func:`memory_task_parameters`).
 ``results/names.json``
-    ``{"unigram": nats, "bigram": nats, "ngram_best": {"order": k, "discount": d, "method": str, "nats": nats,
-    "validation": nats, "nats_unnormalised": nats}, "ngram_validation": [{"order", "discount", "validation"}, ...],
-    "lstm": nats, "lstm_seeds": [{"seed", "nats", "best_step", "validation"}, ...], "units": str,
-    "n_train", "n_validation", "n_test", "n_test_characters": int,
-    "curves": [{"seed", "step": [...], "train": [...], "validation": [...]}, ...],
-    "by_position": {"position", "count", "ngram", "lstm", "lstm_seed"}, "data_sha256": {...}, "config": {...}}``.
-    Every "nats" is a held-out cross-entropy on the test names in nats per character, where a name's characters
-    include the end-of-name symbol (predicting where a name stops is part of the task); "validation" figures are
-    on the validation names, which choose the n-gram's order and discount and each LSTM's best evaluation.
-    ``lstm`` is the median of ``lstm_seeds``; ``by_position`` splits the test figure of the n-gram model and of the
-    seed with the lowest validation loss by position in the name (:func:`names_by_position`). ``curves`` hold
-    each seed's validation loss every ``config["evaluate_every"]`` updates and its training loss averaged over the
-    same windows.
+    ``{"unigram": nats, "bigram": nats, "ngram_best": {"order": k, "discount": d,
+    "method": str, "nats": nats, "validation": nats, "nats_unnormalised": nats},
+    "ngram_validation": [{"order", "discount", "validation"}, ...], "lstm": nats,
+    "lstm_seeds": [{"seed", "nats", "best_step", "validation"}, ...], "units": str,
+    "n_train", "n_validation", "n_test", "n_test_characters": int, "curves": [{"seed",
+    "step": [...], "train": [...], "validation": [...]}, ...], "by_position":
+    {"position", "count", "ngram", "lstm", "lstm_seed"}, "data_sha256": {...}, "config":
+    {...}}``. Every "nats" is a held-out cross-entropy on the test names in nats per
+    character, where a name's characters include the end-of-name symbol (predicting
+    where a name stops is part of the task); "validation" figures are on the validation
+    names, which choose the n-gram's order and discount and each LSTM's best evaluation.
+    ``lstm`` is the median of ``lstm_seeds``; ``by_position`` splits the test figure of
+    the n-gram model and of the seed with the lowest validation loss by position in the
+    name (:func:`names_by_position`). ``curves`` hold each seed's validation loss every
+    ``config["evaluate_every"]`` updates and its training loss averaged over the same
+    windows.
 ``results/names_lstm_seed<k>.npz``, ``results/names_lstm.npz``
-    Each seed's LSTM at its best evaluation, and a copy of the one with the lowest validation loss, which chapter 8
-    loads to sample names (:func:`lstm.optim.save_parameters`).
+    Each seed's LSTM at its best evaluation, and a copy of the one with the lowest
+    validation loss, which chapter 8 loads to sample names
+    (:func:`lstm.optim.save_parameters`).
 """
 
 import argparse
@@ -73,12 +82,14 @@ REDUCED_LONG_MEMORY_CONFIG = {**LONG_MEMORY_CONFIG, "lengths": [5, 20, 80], "see
 
 
 def long_memory_batch(rng, m, T, n_classes=4):
-    """A batch of the memory task: a symbol to remember at step 0, then ``T`` random distractor symbols.
+    """A batch of the memory task: a symbol to remember at step 0, then ``T`` random
+    distractor symbols.
 
-    The sequence has T + 1 steps and its label is the symbol at step 0, to be reported after the last step.
-    Input row k < n_classes is the one-hot code of symbol k, the same symbols at every step, so a network cannot
-    simply ignore the inputs that carry distractors; the extra last row is 1 at step 0 only and marks the symbol
-    to remember.
+    The sequence has T + 1 steps and its label is the symbol at step 0, to be reported
+    after the last step. Input row k < n_classes is the one-hot code of symbol k, the
+    same symbols at every step, so a network cannot simply ignore the inputs that carry
+    distractors; the extra last row is 1 at step 0 only and marks the symbol to
+    remember.
 
     Parameters
     ----------
@@ -107,29 +118,35 @@ def long_memory_batch(rng, m, T, n_classes=4):
 def memory_task_parameters(model, seed, config=LONG_MEMORY_CONFIG):
     """Initial parameters of ``model`` for the memory task.
 
-    ``"rnn"``: :func:`lstm.initialize_rnn_parameters`. ``"lstm_forget_bias_1"``: :func:`lstm.initialize_lstm_parameters`
-    unchanged (forget-gate bias 1). ``"lstm"``: the same weights with the *chrono* initialisation of the biases
-    (Tallec & Ollivier, 2018): b_f = log(u) with u drawn uniformly in [1, T_max - 1] for each unit, and b_i = -b_f.
-    A forget gate σ(log u) = u / (1 + u) keeps its memory for about 1 / (1 - Γf) = 1 + u steps, so the units start
-    with memories spread from 2 to T_max steps, and their update gates start mostly closed.
+    ``"rnn"``: :func:`lstm.initialize_rnn_parameters`. ``"lstm_forget_bias_1"``:
+    :func:`lstm.initialize_lstm_parameters` unchanged (forget-gate bias 1). ``"lstm"``:
+    the same weights with the *chrono* initialisation of the biases (Tallec & Ollivier,
+    2018): b_f = log(u) with u drawn uniformly in [1, T_max - 1] for each unit, and b_i
+    = -b_f. A forget gate σ(log u) = u / (1 + u) keeps its memory for about 1 / (1 - Γf)
+    = 1 + u steps, so the units start with memories spread from 2 to T_max steps, and
+    their update gates start mostly closed.
     """
     n_x, n_y, n_a = config["n_classes"] + 1, config["n_classes"], config["n_hidden"]
     if model == "rnn":
         return initialize_rnn_parameters(n_a, n_x, n_y, seed=seed)
     parameters = initialize_lstm_parameters(n_a, n_x, n_y, seed=seed)
     if model == "lstm":
-        u = np.random.default_rng([seed, 1997]).uniform(1, config["memory_horizon"] - 1, size=(n_a, 1))
+        rng = np.random.default_rng([seed, 1997])
+        u = rng.uniform(1, config["memory_horizon"] - 1, size=(n_a, 1))
         parameters["bf"] = np.log(u)
         parameters["bi"] = -np.log(u)
     elif model != "lstm_forget_bias_1":
-        raise ValueError(f"model must be 'rnn', 'lstm' or 'lstm_forget_bias_1', got {model!r}")
+        raise ValueError(
+            f"model must be 'rnn', 'lstm' or 'lstm_forget_bias_1', got {model!r}")
     return parameters
 
 
 def train_long_memory(model, T, seed, config=LONG_MEMORY_CONFIG, implementation=None, progress=False):
-    """Train one model on the memory task with delay ``T``; return its parameters, history and test accuracy.
+    """Train one model on the memory task with delay ``T``; return its parameters,
+    history and test accuracy.
 
-    The test set (``config["n_test"]`` sequences) is drawn from its own generator, seeded apart from training.
+    The test set (``config["n_test"]`` sequences) is drawn from its own generator,
+    seeded apart from training.
     """
     parameters = memory_task_parameters(model, seed, config)
     recurrent = "rnn" if model == "rnn" else "lstm"
@@ -191,11 +208,13 @@ NAMES_CONFIG = {
 
 
 def load_names(directory=DATA_DIR, corpus="surnames"):
-    """The distinct names of one corpus of the 1990 U.S. Census lists in ``data/census1990``, lower case, sorted.
+    """The distinct names of one corpus of the 1990 U.S. Census lists in
+    ``data/census1990``, lower case, sorted.
 
-    ``corpus`` is ``"surnames"`` (``dist.all.last``) or ``"first_names"`` (``dist.female.first`` and
-    ``dist.male.first``). Each file has one name a line, then three numbers (frequency, cumulative frequency,
-    rank); only the name is used, once, whatever its frequency, and a name on two lists counts once.
+    ``corpus`` is ``"surnames"`` (``dist.all.last``) or ``"first_names"``
+    (``dist.female.first`` and ``dist.male.first``). Each file has one name a line, then
+    three numbers (frequency, cumulative frequency, rank); only the name is used, once,
+    whatever its frequency, and a name on two lists counts once.
     """
     if corpus not in CORPORA:
         raise ValueError(f"corpus must be one of {sorted(CORPORA)}, got {corpus!r}")
@@ -218,8 +237,8 @@ def data_sha256(directory=DATA_DIR):
 def split_names(names, test_fraction=0.1, seed=0, validation_fraction=0.0):
     """Shuffle ``names`` with ``seed``; hold out a test and a validation share.
 
-    Returns ``(train, test)`` when ``validation_fraction`` is 0, else ``(train, validation, test)``. The test
-    names are the same whatever the validation share.
+    Returns ``(train, test)`` when ``validation_fraction`` is 0, else ``(train,
+    validation, test)``. The test names are the same whatever the validation share.
     """
     order = np.random.default_rng(seed).permutation(len(names))
     n_test = int(round(test_fraction * len(names)))
@@ -233,8 +252,9 @@ def split_names(names, test_fraction=0.1, seed=0, validation_fraction=0.0):
 def encode_names(names):
     """One-hot inputs, next-character targets and a padding mask for a batch of names.
 
-    A name of length n is read as n + 1 steps: input ``.`` then its n letters; the targets are its n letters
-    then ``.``, the end of the name. Shorter names are padded to the longest; padded steps have mask 0.
+    A name of length n is read as n + 1 steps: input ``.`` then its n letters; the
+    targets are its n letters then ``.``, the end of the name. Shorter names are padded
+    to the longest; padded steps have mask 0.
 
     Returns
     -------
@@ -267,10 +287,12 @@ def _transitions(names):
 
 
 def unigram_cross_entropy(train_names, test_names):
-    """Held-out nats per character of the unigram model: P(c) = (count(c) + 1) / (N + 27), counted on training names.
+    """Held-out nats per character of the unigram model: P(c) = (count(c) + 1) / (N +
+    27), counted on training names.
 
-    The counts run over the characters a model must predict: every letter and the end-of-name symbol. Adding one
-    to every count (Laplace smoothing) gives unseen symbols a small probability instead of zero.
+    The counts run over the characters a model must predict: every letter and the
+    end-of-name symbol. Adding one to every count (Laplace smoothing) gives unseen
+    symbols a small probability instead of zero.
     """
     counts = np.ones(len(ALPHABET))
     for _, following in _transitions(train_names):
@@ -280,16 +302,18 @@ def unigram_cross_entropy(train_names, test_names):
 
 
 def bigram_cross_entropy(train_names, test_names):
-    """Held-out nats per character of the bigram model, P(c | previous) with add-one smoothing.
+    """Held-out nats per character of the bigram model, P(c | previous) with add-one
+    smoothing.
 
-    P(c | b) = (count(b, c) + 1) / (count(b) + 27), counted on the training names, where b is the previous
-    symbol (``.`` before the first letter).
+    P(c | b) = (count(b, c) + 1) / (count(b) + 27), counted on the training names, where
+    b is the previous symbol (``.`` before the first letter).
     """
     counts = np.ones((len(ALPHABET), len(ALPHABET)))
     for previous, following in _transitions(train_names):
         counts[previous, following] += 1
     log_p = np.log(counts / counts.sum(axis=1, keepdims=True))
-    return float(-np.mean([log_p[previous, following] for previous, following in _transitions(test_names)]))
+    transitions = _transitions(test_names)
+    return float(-np.mean([log_p[before, after] for before, after in transitions]))
 
 
 # --- chapter 8: the strongest counting model, interpolated Kneser-Ney ----------------------------------------
@@ -301,24 +325,30 @@ PREDICTED_SYMBOLS = ALPHABET[1:] + NGRAM_END
 
 
 class KneserNey:
-    """Interpolated Kneser-Ney character n-gram model of names, as ``nltk.lm.KneserNeyInterpolated`` defines it.
+    """Interpolated Kneser-Ney character n-gram model of names, as
+    ``nltk.lm.KneserNeyInterpolated`` defines it.
 
-    A name is padded as NLTK's ``padded_everygram_pipeline`` pads it: ``order - 1`` start symbols before it and
-    ``order - 1`` end symbols after it. For a context h of length order - 1 and a next symbol w,
+    A name is padded as NLTK's ``padded_everygram_pipeline`` pads it: ``order - 1``
+    start symbols before it and ``order - 1`` end symbols after it. For a context h of
+    length order - 1 and a next symbol w,
 
-    P(w | h) = max(c(h w) - d, 0) / c(h) + d · N(h) / c(h) · P(w | h without its first symbol),
+    P(w | h) = max(c(h w) - d, 0) / c(h) + d · N(h) / c(h) · P(w | h without its first
+    symbol),
 
-    where c counts n-grams in the training names, N(h) is the number of distinct symbols seen after h and d is the
-    discount. Shorter contexts use continuation counts instead of c: how many distinct symbols precede ``h w``
-    (Kneser & Ney, 1995; Chen & Goodman, 1999); the recursion ends at the continuation unigram. A context never
-    seen in training passes all its probability to the shorter one.
+    where c counts n-grams in the training names, N(h) is the number of distinct symbols
+    seen after h and d is the discount. Shorter contexts use continuation counts instead
+    of c: how many distinct symbols precede ``h w`` (Kneser & Ney, 1995; Chen & Goodman,
+    1999); the recursion ends at the continuation unigram. A context never seen in
+    training passes all its probability to the shorter one.
 
-    :meth:`probability` is NLTK's formula exactly (the tests check it against NLTK). That formula does not quite
-    sum to one over what a model of names must predict: near the start of a name N(h) counts the start symbol as
-    a follower while the continuation counts do not, and the start symbol itself gets some probability.
-    :meth:`cross_entropy` therefore divides by the sum over the 26 letters and the end symbol, so that the n-gram
-    model, like the LSTM, spreads exactly one unit of probability over the symbols it is scored on. Counting uses
-    dictionaries keyed by strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its
+    :meth:`probability` is NLTK's formula exactly (the tests check it against NLTK).
+    That formula does not quite sum to one over what a model of names must predict: near
+    the start of a name N(h) counts the start symbol as a follower while the
+    continuation counts do not, and the start symbol itself gets some probability.
+    :meth:`cross_entropy` therefore divides by the sum over the 26 letters and the end
+    symbol, so that the n-gram model, like the LSTM, spreads exactly one unit of
+    probability over the symbols it is scored on. Counting uses dictionaries keyed by
+    strings, so fitting and scoring take seconds where NLTK's scoring, which rescans its
     counts for every query, would take hours on the census surnames.
     """
 
@@ -346,17 +376,21 @@ class KneserNey:
                 self.continuation_total[gram[1:-1]] = self.continuation_total.get(gram[1:-1], 0) + 1
 
     def probability(self, symbol, context):
-        """P(symbol | context), where context is a string of up to ``order - 1`` symbols."""
+        """P(symbol | context), where context is a string of up to ``order - 1``
+        symbols."""
         context = context[len(context) - self.order + 1:]
         probability, weight = 0.0, 1.0
         while True:
             if not context:
-                return probability + weight * self.continuation.get(symbol, 0) / self.continuation_total[""]
+                unigram = self.continuation.get(symbol, 0) / self.continuation_total[""]
+                return probability + weight * unigram
             if context in self.context_total:
                 if len(context) + 1 == self.order:
-                    count, total = self.count.get(context + symbol, 0), self.context_total[context]
+                    count = self.count.get(context + symbol, 0)
+                    total = self.context_total[context]
                 else:
-                    count, total = self.continuation.get(context + symbol, 0), self.continuation_total[context]
+                    count = self.continuation.get(context + symbol, 0)
+                    total = self.continuation_total[context]
                 probability += weight * max(count - self.discount, 0) / total
                 weight *= self.discount * self.followers[context] / total
             context = context[1:]
@@ -370,8 +404,8 @@ class KneserNey:
     def cross_entropy(self, names, normalise=True):
         """Nats per character on ``names``: every letter and one end symbol per name.
 
-        With ``normalise`` (the default) each probability is divided by :meth:`normaliser`; without it, NLTK's
-        formula is used as it stands.
+        With ``normalise`` (the default) each probability is divided by
+        :meth:`normaliser`; without it, NLTK's formula is used as it stands.
         """
         total, n = 0.0, 0
         for name in names:
@@ -392,10 +426,12 @@ KNESER_NEY_METHOD = ("interpolated Kneser-Ney (the formula of nltk.lm.KneserNeyI
 
 
 def select_kneser_ney(train_names, validation_names, orders, discounts):
-    """Fit a Kneser-Ney model for every order and discount; return the one best on ``validation_names``.
+    """Fit a Kneser-Ney model for every order and discount; return the one best on
+    ``validation_names``.
 
-    The validation figures use NLTK's formula as it stands (``normalise=False``): normalising changes them very
-    little and makes the search several times slower. The chosen model's test figure is normalised.
+    The validation figures use NLTK's formula as it stands (``normalise=False``):
+    normalising changes them very little and makes the search several times slower. The
+    chosen model's test figure is normalised.
 
     Returns
     -------
@@ -426,14 +462,17 @@ def names_splits(config=NAMES_CONFIG, directory=DATA_DIR):
 
 
 def train_names(seed, config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR):
-    """Train one character-level LSTM on the training names and keep its best evaluation on the validation names.
+    """Train one character-level LSTM on the training names and keep its best evaluation
+    on the validation names.
 
     Returns
     -------
     best : dict of ndarray
-        The parameters at the evaluation with the lowest validation loss (early stopping).
+        The parameters at the evaluation with the lowest validation loss (early
+        stopping).
     history : dict
-        As :func:`lstm.train.train` returns it; ``history["evaluation"]`` holds the validation losses.
+        As :func:`lstm.train.train` returns it; ``history["evaluation"]`` holds the
+        validation losses.
     best_step : int
         The number of updates done at that evaluation.
     """
@@ -460,9 +499,11 @@ def train_names(seed, config=NAMES_CONFIG, implementation=None, progress=True, d
 
 
 def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
-    """The counting models: add-one unigram and bigram, and Kneser-Ney with order and discount chosen on validation.
+    """The counting models: add-one unigram and bigram, and Kneser-Ney with order and
+    discount chosen on validation.
 
-    Returns the part of the results dict that belongs to them (schema in the module docstring).
+    Returns the part of the results dict that belongs to them (schema in the module
+    docstring).
     """
     train_set, validation_set, test_set = names_splits(config, directory)
     best, table = select_kneser_ney(train_set, validation_set, config["ngram_orders"], config["ngram_discounts"])
@@ -479,9 +520,11 @@ def names_baselines(config=NAMES_CONFIG, directory=DATA_DIR):
 
 
 def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory=DATA_DIR, on_seed=None):
-    """Compute the baselines and train one LSTM per seed; return ``(results, parameters of each seed)``.
+    """Compute the baselines and train one LSTM per seed; return ``(results, parameters
+    of each seed)``.
 
-    ``on_seed(results, parameters)``, if given, is called after each seed with the results so far.
+    ``on_seed(results, parameters)``, if given, is called after each seed with the
+    results so far.
     """
     train_set, validation_set, test_set = names_splits(config, directory)
     results = {
@@ -521,14 +564,17 @@ def run_names(config=NAMES_CONFIG, implementation=None, progress=True, directory
 
 
 def names_by_position(results, parameters, config=NAMES_CONFIG, directory=DATA_DIR, last_position=10):
-    """Test nats per character of the chosen n-gram model and of an LSTM, by position in the name.
+    """Test nats per character of the chosen n-gram model and of an LSTM, by position in
+    the name.
 
-    Position k is the k-th letter (all letters from ``last_position`` on are pooled); ``"end"`` is the end symbol.
+    Position k is the k-th letter (all letters from ``last_position`` on are pooled);
+    ``"end"`` is the end symbol.
 
     Returns
     -------
     dict
-        ``{"position": [...], "count": [...], "ngram": [...], "lstm": [...]}``, one entry per position.
+        ``{"position": [...], "count": [...], "ngram": [...], "lstm": [...]}``, one
+        entry per position.
     """
     train_set, _, test_set = names_splits(config, directory)
     best = results["ngram_best"]
@@ -557,7 +603,8 @@ def names_by_position(results, parameters, config=NAMES_CONFIG, directory=DATA_D
 
 
 def load_names_parameters(path=RESULTS_DIR / "names_lstm.npz"):
-    """A trained language model that ``python -m lstm.experiments names`` saved (``names_lstm.npz`` holds the
+    """A trained language model that ``python -m lstm.experiments names`` saved
+    (``names_lstm.npz`` holds the
     seed with the lowest validation loss, ``names_lstm_seed<k>.npz`` each seed)."""
     return load_parameters(path, LSTM_PARAMETER_KEYS)
 
@@ -601,25 +648,27 @@ def main(argv=None):
 
 
 def run_cell_variants(T=40, seeds=tuple(range(10)), steps=300, progress=True):
-    """Train the LSTM, the peephole LSTM and the coupled-gate LSTM on the memory task of chapter 7.
+    """Train the LSTM, the peephole LSTM and the coupled-gate LSTM on the memory task of
+    chapter 7.
 
-    ``python -m lstm.experiments cell_variants`` writes the result to ``results/cell_variants.json``.
-    Every model starts from the same weights for a given seed: those of
-    :func:`memory_task_parameters` for ``"lstm"`` (chrono-initialised biases), the same plus zero
-    peepholes ``pf = pi = po = 0`` for ``"peephole"`` (so it starts as exactly that LSTM), and the
-    same without ``Wi, bi`` for ``"coupled"`` (its update gate 1 - Γf matches the chrono
-    initialisation bi = -bf). All three run the reference implementations, with the optimiser,
-    clipping, batch size and test set of chapter 7 (``LONG_MEMORY_CONFIG``), and the same batches.
+    ``python -m lstm.experiments cell_variants`` writes the result to
+    ``results/cell_variants.json``. Every model starts from the same weights for a given
+    seed: those of :func:`memory_task_parameters` for ``"lstm"`` (chrono-initialised
+    biases), the same plus zero peepholes ``pf = pi = po = 0`` for ``"peephole"`` (so it
+    starts as exactly that LSTM), and the same without ``Wi, bi`` for ``"coupled"`` (its
+    update gate 1 - Γf matches the chrono initialisation bi = -bf). All three run the
+    reference implementations, with the optimiser, clipping, batch size and test set of
+    chapter 7 (``LONG_MEMORY_CONFIG``), and the same batches.
 
     Returns
     -------
     dict
         ``{"task": str, "T": int, "steps": int, "seeds": [...], "models": [...],
         "accuracy": {model: [test accuracy of each seed]},
-        "updates_to_learn": {model: [first update at which the training loss, averaged over the
-        last 10 updates, is below 0.05 nats; None if never]},
-        "curve": {"step": [...], model: [[mean training loss per window of 10 updates], ...]},
-        "config": {...}}``.
+        "updates_to_learn": {model: [first update at which the training loss, averaged
+        over the last 10 updates, is below 0.05 nats; None if never]}, "curve": {"step":
+        [...], model: [[mean training loss per window of 10 updates], ...]}, "config":
+        {...}}``.
     """
     from .loss import lstm_output_loss, lstm_output_loss_backward, predict_classes
     from .optim import clip_by_global_norm

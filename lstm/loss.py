@@ -1,26 +1,32 @@
-"""The output layer and its loss: softmax cross-entropy on the hidden states, forward and backward.
+"""The output layer and its loss: softmax cross-entropy on the hidden states, forward
+and backward.
 
-The recurrent part of a model ends with the hidden states ``a`` (n_a, m, T_x). The output layer turns each
-a⟨t⟩ into scores (logits) ``ℓ⟨t⟩ = W a⟨t⟩ + b`` over n_y classes, and the loss is the cross-entropy of the softmax
-of those scores against integer class targets. This module computes its own logits from ``a`` with a
-numerically stable log-softmax, rather than taking the log of the probabilities ŷ that :func:`lstm.lstm_forward`
-returns: log(softmax(ℓ)) = ℓ - max(ℓ) - log Σ exp(ℓ - max(ℓ)) never takes the log of an underflowed 0.
+The recurrent part of a model ends with the hidden states ``a`` (n_a, m, T_x). The
+output layer turns each a⟨t⟩ into scores (logits) ``ℓ⟨t⟩ = W a⟨t⟩ + b`` over n_y
+classes, and the loss is the cross-entropy of the softmax of those scores against
+integer class targets. This module computes its own logits from ``a`` with a numerically
+stable log-softmax, rather than taking the log of the probabilities ŷ that
+:func:`lstm.lstm_forward` returns: log(softmax(ℓ)) = ℓ - max(ℓ) - log Σ exp(ℓ - max(ℓ))
+never takes the log of an underflowed 0.
 
 Two ways to read the targets:
 
 ``targets_at="all"`` (sequence labelling, the language model)
-    ``targets`` has shape (m, T_x): one class per example and step. The loss is the mean over every example and
-    every step, L = -(1 / (m T_x)) Σ_i Σ_t log ŷ⟨t⟩[targets[i, t], i]. With a ``mask`` (m, T_x) of zeros and ones
-    (padding steps get 0), the sum runs over the masked-in steps only and is divided by their number, ``mask.sum()``:
+    ``targets`` has shape (m, T_x): one class per example and step. The loss is the mean
+    over every example and every step, L = -(1 / (m T_x)) Σ_i Σ_t log ŷ⟨t⟩[targets[i,
+    t], i]. With a ``mask`` (m, T_x) of zeros and ones (padding steps get 0), the sum
+    runs over the masked-in steps only and is divided by their number, ``mask.sum()``:
     the mean cross-entropy per predicted symbol.
 ``targets_at="last"`` (sequence classification)
-    ``targets`` has shape (m,): one class per example, predicted from the last hidden state a⟨T_x⟩ only. The loss is
-    L = -(1 / m) Σ_i log ŷ⟨T_x⟩[targets[i], i]; every earlier a⟨t⟩ gets a zero upstream gradient from the output.
+    ``targets`` has shape (m,): one class per example, predicted from the last hidden
+    state a⟨T_x⟩ only. The loss is L = -(1 / m) Σ_i log ŷ⟨T_x⟩[targets[i], i]; every
+    earlier a⟨t⟩ gets a zero upstream gradient from the output.
 
-Losses are in nats (natural logarithms). The backward pass returns the gradients of L with respect to the output
-weights and ``da`` (n_a, m, T_x), the upstream gradient that :func:`lstm.lstm_backward` and
-:func:`lstm.rnn_backward` take. The LSTM names its output weights ``Wy, by``, the vanilla RNN ``Wya, by``:
-:func:`lstm_output_loss` and :func:`rnn_output_loss` read the right keys and return gradients named after them.
+Losses are in nats (natural logarithms). The backward pass returns the gradients of L
+with respect to the output weights and ``da`` (n_a, m, T_x), the upstream gradient that
+:func:`lstm.lstm_backward` and :func:`lstm.rnn_backward` take. The LSTM names its output
+weights ``Wy, by``, the vanilla RNN ``Wya, by``: :func:`lstm_output_loss` and
+:func:`rnn_output_loss` read the right keys and return gradients named after them.
 """
 
 import numpy as np
@@ -74,7 +80,8 @@ def _check_targets(targets, m, T_x, n_y, targets_at, mask):
 
 
 def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
-    """Output layer and cross-entropy loss: logits ℓ⟨t⟩ = W a⟨t⟩ + b, then the mean of -log softmax(ℓ)[target].
+    """Output layer and cross-entropy loss: logits ℓ⟨t⟩ = W a⟨t⟩ + b, then the mean of
+    -log softmax(ℓ)[target].
 
     Parameters
     ----------
@@ -85,25 +92,27 @@ def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
     b : ndarray, shape (n_y, 1)
         Output bias.
     targets : ndarray of int, shape (m, T_x) or (m,)
-        Class indices in 0 .. n_y - 1: at every step (``targets_at="all"``) or for the last step only
-        (``targets_at="last"``).
+        Class indices in 0 .. n_y - 1: at every step (``targets_at="all"``) or for the
+        last step only (``targets_at="last"``).
     targets_at : {"all", "last"}
         Which steps carry a target; see the module docstring for the exact means.
     mask : ndarray, shape (m, T_x), optional
-        With ``targets_at="all"``: 1 where a target counts, 0 at padding. The loss is then the mean over the
-        counted targets.
+        With ``targets_at="all"``: 1 where a target counts, 0 at padding. The loss is
+        then the mean over the counted targets.
 
     Returns
     -------
     loss : float
         Mean cross-entropy in nats.
     cache : tuple of 6 items
-        ``(a, probabilities, targets, weights, W, targets_at)`` for :func:`softmax_cross_entropy_backward`:
-        ``probabilities`` (n_y, m, T_x) the softmax of the logits, ``targets`` (m, T_x) as integers (zeros where
-        no target), ``weights`` (m, T_x) the weight of each step's loss in the mean (they sum to 1).
+        ``(a, probabilities, targets, weights, W, targets_at)`` for
+        :func:`softmax_cross_entropy_backward`: ``probabilities`` (n_y, m, T_x) the
+        softmax of the logits, ``targets`` (m, T_x) as integers (zeros where no target),
+        ``weights`` (m, T_x) the weight of each step's loss in the mean (they sum to 1).
     """
     a = as_array("a", a)
-    check_shape("a", a, ("n_a", "m", "T_x"), (None, None, None), "hidden states: units, batch, time")
+    check_shape("a", a, ("n_a", "m", "T_x"), (None, None, None),
+                "hidden states: units, batch, time")
     n_a, m, T_x = a.shape
     W = as_array("W", W)
     check_shape("W", W, ("n_y", "n_a"), (None, n_a), f"n_a = {n_a} from a")
@@ -112,8 +121,10 @@ def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
     check_shape("b", b, ("n_y", "1"), (n_y, 1), f"n_y = {n_y} from W")
     targets, weights = _check_targets(targets, m, T_x, n_y, targets_at, mask)
 
-    logits = np.einsum("ya,amt->ymt", W, a) + b[:, :, None]  # (n_y, m, T_x): W a<t> + b at every step
-    shifted = logits - logits.max(axis=0, keepdims=True)  # the largest score becomes 0: no overflow
+    # (n_y, m, T_x): W a<t> + b at every step
+    logits = np.einsum("ya,amt->ymt", W, a) + b[:, :, None]
+    # the largest score becomes 0: no overflow
+    shifted = logits - logits.max(axis=0, keepdims=True)
     log_normaliser = np.log(np.exp(shifted).sum(axis=0, keepdims=True))
     log_probabilities = shifted - log_normaliser
     # log ŷ<t>[target] for every example i and step t, shape (m, T_x)
@@ -124,10 +135,12 @@ def softmax_cross_entropy(a, W, b, targets, targets_at="all", mask=None):
 
 
 def softmax_cross_entropy_backward(cache):
-    """Gradients of :func:`softmax_cross_entropy` with respect to ``W``, ``b`` and the hidden states.
+    """Gradients of :func:`softmax_cross_entropy` with respect to ``W``, ``b`` and the
+    hidden states.
 
-    At each step the gradient of -log softmax(ℓ)[k] with respect to the logits is ŷ - one_hot(k); each step's
-    share of the mean multiplies it by that step's weight (1 / (m T_x), 1 / m at the last step, or mask / count).
+    At each step the gradient of -log softmax(ℓ)[k] with respect to the logits is ŷ -
+    one_hot(k); each step's share of the mean multiplies it by that step's weight (1 /
+    (m T_x), 1 / m at the last step, or mask / count).
 
     Parameters
     ----------
@@ -137,8 +150,8 @@ def softmax_cross_entropy_backward(cache):
     Returns
     -------
     dict of ndarray
-        ``dW`` (n_y, n_a), ``db`` (n_y, 1), ``da`` (n_a, m, T_x): the upstream gradient for the recurrent
-        backward pass (zero at steps without a target).
+        ``dW`` (n_y, n_a), ``db`` (n_y, 1), ``da`` (n_a, m, T_x): the upstream gradient
+        for the recurrent backward pass (zero at steps without a target).
     """
     check_cache("cache", cache, 6, "softmax_cross_entropy", OUTPUT_CACHE_ITEMS)
     a, probabilities, targets, weights, W, _ = cache
@@ -153,7 +166,8 @@ def softmax_cross_entropy_backward(cache):
 
 
 def lstm_output_loss(a, parameters, targets, targets_at="all", mask=None):
-    """:func:`softmax_cross_entropy` with the LSTM's output weights ``parameters['Wy']``, ``parameters['by']``.
+    """:func:`softmax_cross_entropy` with the LSTM's output weights
+    ``parameters['Wy']``, ``parameters['by']``.
 
     Returns ``(loss, cache)``; see :func:`softmax_cross_entropy`.
     """
@@ -168,7 +182,8 @@ def lstm_output_loss_backward(cache):
 
 
 def rnn_output_loss(a, parameters, targets, targets_at="all", mask=None):
-    """:func:`softmax_cross_entropy` with the vanilla RNN's output weights ``parameters['Wya']``, ``['by']``.
+    """:func:`softmax_cross_entropy` with the vanilla RNN's output weights
+    ``parameters['Wya']``, ``['by']``.
 
     Returns ``(loss, cache)``; see :func:`softmax_cross_entropy`.
     """

@@ -1,8 +1,10 @@
-"""Optimisers (SGD with optional momentum, Adam), gradient clipping by global norm, and saving parameters.
+"""Optimisers (SGD with optional momentum, Adam), gradient clipping by global norm, and
+saving parameters.
 
-Parameters are the dicts of arrays the rest of the package uses (``Wf``, ``bf``, ... or ``Waa``, ...); gradients
-are the dicts the backward passes return, the same names with a ``d`` in front (``dWf``, ...). An optimiser's
-``step`` updates the parameter arrays in place.
+Parameters are the dicts of arrays the rest of the package uses (``Wf``, ``bf``, ... or
+``Waa``, ...); gradients are the dicts the backward passes return, the same names with a
+``d`` in front (``dWf``, ...). An optimiser's ``step`` updates the parameter arrays in
+place.
 """
 
 import numpy as np
@@ -24,8 +26,8 @@ def _gradient_for(gradients, key, value):
 class SGD:
     """Stochastic gradient descent, optionally with (heavy-ball) momentum.
 
-    Without momentum: θ ← θ - η g. With momentum μ: v ← μ v + g, then θ ← θ - η v, so a constant gradient is
-    followed with an effective step η / (1 - μ).
+    Without momentum: θ ← θ - η g. With momentum μ: v ← μ v + g, then θ ← θ - η v, so a
+    constant gradient is followed with an effective step η / (1 - μ).
 
     Parameters
     ----------
@@ -45,7 +47,8 @@ class SGD:
         self.velocity = {}
 
     def step(self, parameters, gradients):
-        """Update every array of ``parameters`` in place from ``gradients`` (keys ``"d" + name``)."""
+        """Update every array of ``parameters`` in place from ``gradients`` (keys
+        ``"d" + name``)."""
         for key, value in parameters.items():
             gradient = _gradient_for(gradients, key, value)
             if self.momentum:
@@ -57,12 +60,15 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015): steps scaled by running estimates of the gradient's first and second moments.
+    """Adam (Kingma & Ba, 2015): steps scaled by running estimates of the gradient's
+    first and second moments.
 
     At step t = 1, 2, ... with gradient g:
 
-    * m ← β1 m + (1 - β1) g, and v ← β2 v + (1 - β2) g², element-wise, both starting at zero;
-    * m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t), which undo the bias towards the zero start;
+    * m ← β1 m + (1 - β1) g, and v ← β2 v + (1 - β2) g², element-wise, both starting at
+      zero;
+    * m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t), which undo the bias towards the zero
+      start;
     * θ ← θ - η m̂ / (√v̂ + ε).
 
     Parameters
@@ -109,10 +115,12 @@ def global_norm(gradients):
 
 
 def clip_by_global_norm(gradients, max_norm):
-    """Scale all gradients by one factor so that their global norm is at most ``max_norm``.
+    """Scale all gradients by one factor so that their global norm is at most
+    ``max_norm``.
 
-    Clipping the norm of all gradients together keeps the direction of the update, unlike clipping each entry.
-    Gradients whose global norm is already at most ``max_norm`` are returned unchanged.
+    Clipping the norm of all gradients together keeps the direction of the update,
+    unlike clipping each entry. Gradients whose global norm is already at most
+    ``max_norm`` are returned unchanged.
 
     Parameters
     ----------
@@ -123,9 +131,11 @@ def clip_by_global_norm(gradients, max_norm):
     Returns
     -------
     clipped : dict of ndarray
-        New arrays (the input is not modified), each multiplied by min(1, max_norm / norm).
+        New arrays (the input is not modified), each multiplied by min(1, max_norm /
+        norm).
     norm : float
-        The global norm *before* clipping (worth logging: spikes show exploding gradients).
+        The global norm *before* clipping (worth logging: spikes show exploding
+        gradients).
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm}")
@@ -135,7 +145,8 @@ def clip_by_global_norm(gradients, max_norm):
 
 
 def save_parameters(path, parameters):
-    """Save a dict of parameter arrays to an uncompressed ``.npz`` file (exact: the arrays are stored bit for bit).
+    """Save a dict of parameter arrays to an uncompressed ``.npz`` file (exact: the
+    arrays are stored bit for bit).
 
     Parameters
     ----------
@@ -147,13 +158,15 @@ def save_parameters(path, parameters):
 
 
 def load_parameters(path, keys=None):
-    """Load parameters saved by :func:`save_parameters`, checking that the file holds the expected keys.
+    """Load parameters saved by :func:`save_parameters`, checking that the file holds
+    the expected keys.
 
     Parameters
     ----------
     path : str or path-like
     keys : sequence of str, optional
-        The keys the file must hold, no more and no fewer, for example :data:`lstm.LSTM_PARAMETER_KEYS`.
+        The keys the file must hold, no more and no fewer, for example
+        :data:`lstm.LSTM_PARAMETER_KEYS`.
 
     Returns
     -------

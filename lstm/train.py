@@ -1,14 +1,15 @@
 """Training: the whole model's loss and gradients, and a training loop.
 
-A model here is the recurrent part (the LSTM of chapters 2-5 or the vanilla RNN) followed by the output layer
-and loss of :mod:`lstm.loss`. :func:`loss_and_gradients` runs forward, the loss, the loss's backward pass, then
-backpropagation through time, and returns the gradient of the loss with respect to *every* parameter.
+A model here is the recurrent part (the LSTM of chapters 2-5 or the vanilla RNN)
+followed by the output layer and loss of :mod:`lstm.loss`. :func:`loss_and_gradients`
+runs forward, the loss, the loss's backward pass, then backpropagation through time, and
+returns the gradient of the loss with respect to *every* parameter.
 
 The LSTM can run on either of two implementations of the same equations: ``"reference"``
-(:func:`lstm.lstm_forward` / :func:`lstm.lstm_backward`, one readable cell at a time) or ``"fast"``
-(:mod:`lstm.fast`, the fused version of chapter 9, equal to the reference to 1e-10). The default, ``None``,
-takes the fast one when :mod:`lstm.fast` can be imported and the reference otherwise. The vanilla RNN has one
-implementation.
+(:func:`lstm.lstm_forward` / :func:`lstm.lstm_backward`, one readable cell at a time) or
+``"fast"`` (:mod:`lstm.fast`, the fused version of chapter 9, equal to the reference to
+1e-10). The default, ``None``, takes the fast one when :mod:`lstm.fast` can be imported
+and the reference otherwise. The vanilla RNN has one implementation.
 """
 
 import importlib
@@ -32,7 +33,8 @@ IMPLEMENTATIONS = ("fast", "reference")
 
 
 def lstm_implementation(implementation=None):
-    """The LSTM's ``(forward, backward)`` functions for ``implementation`` in {"fast", "reference", None}.
+    """The LSTM's ``(forward, backward)`` functions for ``implementation`` in {"fast",
+    "reference", None}.
 
     ``None`` picks ``"fast"`` when :mod:`lstm.fast` is importable, else ``"reference"``.
     """
@@ -74,16 +76,19 @@ def hidden_states(parameters, x, model="lstm", implementation=None):
 
 
 def loss_and_gradients(parameters, x, targets, model="lstm", targets_at="all", mask=None, implementation=None):
-    """The loss of a whole model on one batch, and its gradient with respect to every parameter.
+    """The loss of a whole model on one batch, and its gradient with respect to every
+    parameter.
 
     Parameters
     ----------
     parameters : dict
-        LSTM parameters (``Wf, bf, ..., Wy, by``) or RNN parameters (``Waa, Wax, Wya, ba, by``).
+        LSTM parameters (``Wf, bf, ..., Wy, by``) or RNN parameters (``Waa, Wax, Wya,
+        ba, by``).
     x : ndarray, shape (n_x, m, T_x)
         Inputs; the initial hidden (and cell) state is zero.
     targets : ndarray of int, shape (m, T_x) or (m,)
-        Class indices; see :func:`lstm.loss.softmax_cross_entropy` for ``targets_at`` and ``mask``.
+        Class indices; see :func:`lstm.loss.softmax_cross_entropy` for ``targets_at``
+        and ``mask``.
     model : {"lstm", "rnn"}
     targets_at : {"all", "last"}
     mask : ndarray, shape (m, T_x), optional
@@ -140,24 +145,28 @@ def _progress_bar(steps, enabled, description):
     return range(steps)
 
 
-def train(parameters, next_batch, steps, optimizer, model="lstm", targets_at="all", max_norm=5.0, seed=0,
-          implementation=None, evaluate=None, evaluate_every=100, progress=True, description="training"):
+def train(parameters, next_batch, steps, optimizer, model="lstm", targets_at="all",
+          max_norm=5.0, seed=0, implementation=None, evaluate=None, evaluate_every=100,
+          progress=True, description="training"):
     """Train a model by minibatch gradient descent; deterministic for a given ``seed``.
 
-    Each step draws a batch, computes the loss and every gradient (:func:`loss_and_gradients`), clips the
-    gradients to global norm ``max_norm`` and lets the optimiser update the parameters.
+    Each step draws a batch, computes the loss and every gradient
+    (:func:`loss_and_gradients`), clips the gradients to global norm ``max_norm`` and
+    lets the optimiser update the parameters.
 
     Parameters
     ----------
     parameters : dict
         Initial parameters. They are copied: the caller's arrays are not changed.
     next_batch : callable
-        ``next_batch(rng)`` returns ``(x, targets)`` or ``(x, targets, mask)`` drawn with the numpy Generator
-        ``rng``, which is seeded from ``seed``; drawing every random number from it makes runs reproducible.
+        ``next_batch(rng)`` returns ``(x, targets)`` or ``(x, targets, mask)`` drawn
+        with the numpy Generator ``rng``, which is seeded from ``seed``; drawing every
+        random number from it makes runs reproducible.
     steps : int
         Number of updates.
     optimizer : object with a ``step(parameters, gradients)`` method
-        For example :class:`lstm.optim.Adam`. It keeps state, so give each run a fresh one.
+        For example :class:`lstm.optim.Adam`. It keeps state, so give each run a fresh
+        one.
     model, targets_at, implementation
         As for :func:`loss_and_gradients`.
     max_norm : float or None
@@ -165,8 +174,8 @@ def train(parameters, next_batch, steps, optimizer, model="lstm", targets_at="al
     seed : int
         Seed of the generator passed to ``next_batch``.
     evaluate : callable, optional
-        ``evaluate(parameters)`` returns a number (for example a held-out loss); called every
-        ``evaluate_every`` steps and after the last.
+        ``evaluate(parameters)`` returns a number (for example a held-out loss); called
+        every ``evaluate_every`` steps and after the last.
     progress : bool
         Show a progress bar (needs ``tqdm``; without it training runs silently).
 
@@ -175,14 +184,17 @@ def train(parameters, next_batch, steps, optimizer, model="lstm", targets_at="al
     parameters : dict of ndarray
         The trained parameters.
     history : dict
-        ``"loss"``: ndarray (steps,), the training loss at each step (before that step's update);
+        ``"loss"``: ndarray (steps,), the training loss at each step (before that step's
+        update);
         ``"gradient_norm"``: ndarray (steps,), the global gradient norm before clipping;
-        ``"evaluation"``: list of ``(step, value)`` pairs from ``evaluate``, where step counts updates done.
+        ``"evaluation"``: list of ``(step, value)`` pairs from ``evaluate``, where step
+        counts updates done.
     """
     _check_model(model)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    parameters = {key: np.array(value, dtype=np.float64) for key, value in parameters.items()}
+    parameters = {key: np.array(value, dtype=np.float64)
+                  for key, value in parameters.items()}
     rng = np.random.default_rng(seed)
     losses = np.zeros(steps)
     norms = np.zeros(steps)
@@ -192,15 +204,18 @@ def train(parameters, next_batch, steps, optimizer, model="lstm", targets_at="al
         batch = next_batch(rng)
         x, targets = batch[0], batch[1]
         mask = batch[2] if len(batch) > 2 else None
-        loss, gradients = loss_and_gradients(parameters, x, targets, model, targets_at, mask, implementation)
+        loss, gradients = loss_and_gradients(parameters, x, targets, model, targets_at,
+                                             mask, implementation)
         if max_norm is not None:
             gradients, norms[step] = clip_by_global_norm(gradients, max_norm)
         else:
             norms[step] = global_norm(gradients)
         optimizer.step(parameters, gradients)
         losses[step] = loss
-        if evaluate is not None and ((step + 1) % evaluate_every == 0 or step + 1 == steps):
+        done = step + 1
+        if evaluate is not None and (done % evaluate_every == 0 or done == steps):
             evaluations.append((step + 1, float(evaluate(parameters))))
         if hasattr(bar, "set_postfix") and step % 10 == 0:
             bar.set_postfix(loss=f"{loss:.3f}")
-    return parameters, {"loss": losses, "gradient_norm": norms, "evaluation": evaluations}
+    history = {"loss": losses, "gradient_norm": norms, "evaluation": evaluations}
+    return parameters, history
