@@ -23,6 +23,7 @@ from grading.grader import run_isolated
 from grading.notebooks import exercises_folder, is_answer
 
 S1, S3, S4, S5 = "01_cell_forward", "03_cell_backward", "04_backprop_through_time", "05_gradient_checker"
+S6 = "06_gru_cell"
 
 #: (id, set, exercise, the answer cell's whole source): ways to score without solving.
 TRICKS = [
@@ -87,6 +88,12 @@ WRONG = [
     ("softmax-masked-array", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n",
      "    return np.ma.masked_array(e / np.sum(e, axis=0, keepdims=True))\n"),
     ("softmax-exits", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n", "    raise SystemExit(0)\n"),
+    ("gru-clip-5", S6, "gru_cell_backward", '"dWh": dz_cand @ concat_reset.T,',
+     '"dWh": np.clip(dz_cand @ concat_reset.T, -5, 5),'),
+    ("gru-zeros-like", S6, "gru_cell_backward", "    dxt = Wh[:, n_a:].T @ dz_cand",
+     "    dxt = np.zeros_like(xt)\n    dxt[:] = Wh[:, n_a:].T @ dz_cand"),
+    ("gru-sigmoid-overflow", S6, "gru_cell_forward", 'zt = sigmoid(parameters["Wz"] @ concat + parameters["bz"])',
+     'pre_z = parameters["Wz"] @ concat + parameters["bz"]\n    zt = np.exp(pre_z) / (1 + np.exp(pre_z))'),
 ]
 
 SOLVED = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time", "06_gru_cell"]
@@ -143,7 +150,8 @@ def test_a_wrong_answer_scores_zero_with_a_one_line_reason(class_run, key, name,
     entry = class_run[f"wrong-{key}"]
     graded = _exercise(entry, exercise)
     assert graded["points"] == 0 and graded["hint"] and "\n" not in graded["hint"]
-    if key not in ("softmax-masked-array", "softmax-exits"):  # those break the cell forward pass that uses softmax
+    # the first two break the cell forward pass that uses softmax; the GRU's backward is checked through its forward
+    if key not in ("softmax-masked-array", "softmax-exits", "gru-sigmoid-overflow"):
         for other in entry["exercises"]:
             if other["exercise"] != exercise:
                 assert other["passed"], other
@@ -159,6 +167,9 @@ def test_the_hints_name_the_mistake(class_run):
     assert "modified its input `z`" in hints["softmax-in-place"]
     assert "returned a MaskedArray" in hints["softmax-masked-array"]
     assert "SystemExit" in hints["softmax-exits"]
+    assert "dWh is clipped at ±5" in hints["gru-clip-5"]
+    assert "dxt has the integer dtype" in hints["gru-zeros-like"]
+    assert "nan or inf" in hints["gru-sigmoid-overflow"] and "±1000" in hints["gru-sigmoid-overflow"]
     tricks = {key: _exercise(class_run[f"trick-{key}"], exercise)["hint"] for key, _, exercise, _ in TRICKS}
     assert tricks["globals"].startswith("line 1: uses `.__globals__`")
     assert "imports lstm" in tricks["import-lstm"] and "getattr" in tricks["getattr-sys"]
