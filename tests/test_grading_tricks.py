@@ -225,7 +225,8 @@ def _setup(name):
 
 @pytest.mark.parametrize("key", ["globals", "from-lstm", "import-lstm", "redefine-check-and-show", "sys-modules",
                                  "patch-allclose"])
-def test_the_check_cell_fails_the_tricks_too(key):
+def test_the_check_cell_fails_the_tricks_too(key, monkeypatch):
+    monkeypatch.setattr(np, "allclose", np.allclose)  # undone after the test: "patch-allclose" really patches numpy
     _, name, exercise, source = next(t for t in TRICKS if t[0] == key)
     notebook, namespace = _setup(name)
     checker = namespace["check_lstm_cell_backward"]
