@@ -162,20 +162,62 @@ def softmax_cases(seed, hidden=False):
     return cases
 
 
-def gru_cases(seed, hidden=False):
-    """Single GRU steps: ``xt, a_prev, parameters, da_next``."""
+def _gru_case(n_a, n_x, m, rng, kind="float64", upstream=None, saturated=False):
+    """One GRU step. ``upstream=(low, high)`` draws da_next from that range (gradients in the hundreds when m is
+    large); ``saturated`` sets one bias row of each gate to +1000 and another to -1000 (needs n_a >= 2)."""
     from .gru import initialize_gru_parameters
 
+    values = {
+        "xt": _one_hot(n_x, (m,), rng) if kind == "int" else rng.normal(0.0, 1.0, size=(n_x, m)),
+        "a_prev": rng.uniform(-0.9, 0.9, size=(n_a, m)),
+        "parameters": initialize_gru_parameters(n_a, n_x, rng),
+        "da_next": rng.normal(0.0, 1.0, size=(n_a, m)) if upstream is None else rng.uniform(*upstream, size=(n_a, m)),
+    }
+    if saturated:  # pre-activations near ±1000: exp overflows unless the formula avoids it, gates are exactly 0 or 1
+        for row, gate in enumerate("zrh"):
+            values["parameters"]["b" + gate][row % n_a] += 1000.0
+            values["parameters"]["b" + gate][(row + 1) % n_a] -= 1000.0
+    if kind == "float32":
+        values = _as_float32(values)
+    label = f"n_a={n_a}, n_x={n_x}, m={m}" + KIND_LABELS[kind]
+    if upstream is not None:
+        label += f", upstream gradients between {upstream[0]:g} and {upstream[1]:g}"
+    if saturated:
+        label += ", biases of ±1000 (pre-activations near ±1000)"
+    return Case(label, values)
+
+
+def _small_distinct_shapes(rng, count):
+    """(n_a, n_x, m), all three different and at most 5: each costs the finite differences a few hundred calls."""
+    shapes = []
+    while len(shapes) < count:
+        n_a, n_x, m = (int(d) for d in rng.integers(1, 6, size=3))
+        if len({n_a, n_x, m}) == 3:
+            shapes.append((n_a, n_x, m))
+    return shapes
+
+
+def gru_cases(seed, hidden=False):
+    """Single GRU steps: ``xt, a_prev, parameters, da_next``.
+
+    Shapes with m = 1, n_x = 1, n_a = 1, n_a above and below n_x, and n_a = n_x = m (where a transpose fits by
+    accident); then upstream gradients of 40 to 100 (parameter gradients in the hundreds), pre-activations near
+    ±1000, integer one-hot inputs and float32 inputs. ``hidden=True`` (the grader) adds random shapes with n_a, n_x
+    and m all different, and more of the special cases.
+    """
     rng = np.random.default_rng(seed)
-    cases = []
     shapes = [(3, 2, 4), (2, 4, 1), (4, 1, 3), (1, 3, 2), (5, 3, 2), (2, 2, 2)]
+    cases = [_gru_case(n_a, n_x, m, rng) for n_a, n_x, m in shapes]
+    cases.append(_gru_case(3, 2, 10, rng, upstream=(40.0, 100.0)))
+    cases.append(_gru_case(3, 2, 4, rng, saturated=True))
+    cases.append(_gru_case(2, 4, 3, rng, kind="int"))
+    cases.append(_gru_case(3, 1, 2, rng, kind="float32"))
     if hidden:
-        shapes += [(3, 5, 2), (4, 2, 3), (2, 3, 5)]
-    for n_a, n_x, m in shapes:
-        cases.append(Case(f"n_a={n_a}, n_x={n_x}, m={m}", {
-            "xt": rng.normal(0.0, 1.0, size=(n_x, m)),
-            "a_prev": rng.uniform(-0.9, 0.9, size=(n_a, m)),
-            "parameters": initialize_gru_parameters(n_a, n_x, rng),
-            "da_next": rng.normal(0.0, 1.0, size=(n_a, m)),
-        }))
+        cases += [_gru_case(n_a, n_x, m, rng) for n_a, n_x, m in [(3, 5, 2), (4, 2, 3), (2, 3, 5)]]
+        cases += [_gru_case(*shape, rng, kind=kind) for shape, kind in zip(
+            _small_distinct_shapes(rng, 3), ("float64", "int", "float32"), strict=True)]
+        low = float(rng.integers(40, 100))
+        cases.append(_gru_case(3, 2, 8, rng, upstream=(low, 2 * low)))
+        cases.append(_gru_case(4, 1, 2, rng, saturated=True))
+        cases.append(_gru_case(2, 6, 1, rng, kind="float32", saturated=True))
     return cases

@@ -22,10 +22,12 @@ Grading runs the learner's code with the grader's permissions: grade notebooks y
 import ast
 import copy
 import csv
+import hmac
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +41,7 @@ import nbformat
 
 from . import givens
 from .feedback import RENDERED_FAILURE, CheckFailed, summary_key
+from .nbval_report import signature
 from .notebooks import exercises_of, is_answer, normalise_set, released_notebooks, set_name
 from .policy import first_violation, names_defined
 from .recording import RECORDER_SOURCE, Replay, ReplayError, ReplaySession, load_records, make_plan
@@ -203,22 +206,76 @@ def graded_copy(released, submission):
 # --- running nbval -----------------------------------------------------------------------------------------------
 
 
+#: The fields a record of :mod:`grading.nbval_report` may have, and the values of two of them.
+RECORD_FIELDS = {"cell", "when", "outcome", "kernel_pid", "message", "traceback", "sequence", "mac"}
+RECORD_PHASES = ("setup", "call", "teardown")
+RECORD_OUTCOMES = ("passed", "failed", "skipped")
+
+
+def read_results(text, key, n_cells):
+    """``({code cell number: record}, problem)`` from the lines of a results file.
+
+    ``problem`` is None when every line is a record the plugin signed with ``key``, numbered 0, 1, 2, ... with no
+    gap, at most one per cell and phase, for a cell that exists; otherwise a one-line reason, and the records are
+    only those verified before it (their kernel ids let a timed-out run be stopped). The first record of a cell
+    counts (a failed setup, or the call).
+    """
+    records, seen = {}, set()
+    for number, line in enumerate(text.splitlines()):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return records, f"line {number + 1} is not JSON"
+        if not isinstance(record, dict) or not set(record) <= RECORD_FIELDS:
+            return records, f"line {number + 1} is not a record of the grader's plugin"
+        mac = record.pop("mac", None)
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, signature(key, record)):
+            return records, f"line {number + 1} was not written by the grader's plugin (its signature is wrong)"
+        cell, when = record.get("cell"), record.get("when")
+        if record.get("sequence") != number:
+            return records, f"line {number + 1} is out of sequence (a record was removed or repeated)"
+        if (type(cell) is not int or not 0 <= cell < n_cells or when not in RECORD_PHASES
+                or record.get("outcome") not in RECORD_OUTCOMES):
+            return records, f"line {number + 1} names no cell of the notebook"
+        if (cell, when) in seen:
+            return records, f"line {number + 1} repeats the record of cell {cell} ({when})"
+        seen.add((cell, when))
+        records.setdefault(cell, record)
+    return records, None
+
+
 def run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="grading.nbval_report", environment=None,
               lax=False):
-    """Run nbval on ``notebook`` inside ``workdir``; return ({code cell number: record}, whether it timed out)."""
+    """Run nbval on ``notebook`` inside ``workdir``; return ({code cell number: record}, whether it timed out).
+
+    The results file lives outside ``workdir`` (the kernel's working folder) and reaches the plugin on its command
+    line, never in the environment the kernel inherits; its records are signed with a key sent through a pipe that
+    the plugin closes before the kernel starts. A file that fails :func:`read_results` fails every cell with the
+    reason.
+    """
     workdir = Path(workdir)
     path = workdir / "submission.ipynb"
     nbformat.write(notebook, path)
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    results = workdir / "results.jsonl"
+    private = Path(tempfile.mkdtemp(prefix="lstm-grade-results-"))
+    results = private / f"{secrets.token_hex(8)}.jsonl"
+    key = secrets.token_bytes(32)
+    key_read, key_write = os.pipe()
+    os.write(key_write, key)  # 32 bytes: far below a pipe's buffer, so this never blocks
+    os.close(key_write)
     command = [sys.executable, "-m", "pytest", str(path), "--nbval", "--nbval-current-env",
                f"--nbval-cell-timeout={cell_timeout}", "-p", plugin, "-p", "no:cacheprovider",
                "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "-q", "--color=no",
-               "-W", "ignore::DeprecationWarning"] + (["--nbval-lax"] if lax else [])
-    env = {**os.environ, "LSTM_GRADE_RESULTS": str(results), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", **(environment or {})}
-    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+               "-W", "ignore::DeprecationWarning", f"--lstm-grade-results={results}",
+               f"--lstm-grade-key-fd={key_read}"] + (["--nbval-lax"] if lax else [])
+    inherited = {name: value for name, value in os.environ.items() if name != "LSTM_GRADE_RESULTS"}
+    env = {**inherited, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", **(environment or {})}
+    try:
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   start_new_session=True, pass_fds=(key_read,))
+    finally:
+        os.close(key_read)
     timed_out = False
     try:
         process.communicate(timeout=total_timeout)
@@ -226,17 +283,22 @@ def run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="grading.nb
         timed_out = True
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-    records = {}
-    if results.exists():
-        for line in results.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            records.setdefault(record["cell"], record)
+    try:
+        text = results.read_text(encoding="utf-8") if results.exists() else ""
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    n_cells = sum(1 for cell in notebook.cells if cell.get("cell_type") == "code")
+    records, problem = read_results(text, key, n_cells)
     if timed_out:  # the kernel runs in its own session: stop it too
         for pid in {record.get("kernel_pid") for record in records.values()} - {None}:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+    if problem is not None:
+        reason = f"the grader's record of this run cannot be trusted: {problem}; nothing of it is graded"
+        records = {cell: {"cell": cell, "when": "call", "outcome": "failed", "message": reason, "untrusted": True}
+                   for cell in range(n_cells)}
     return records, timed_out
 
 
@@ -343,6 +405,8 @@ def grade_notebook(path, student=None, released_folder=None, expected_set=None, 
                 hint = "the answer cell is missing from the notebook"
             elif refused.get(exercise.name):
                 hint = refused[exercise.name]
+            elif records.get(0, {}).get("untrusted"):
+                hint = records[0]["message"]
             elif setup_failure:
                 hint = f"a setup cell failed: {setup_failure}"
             else:
@@ -481,6 +545,8 @@ def _grade_isolated(grade, released, submission, plan, cell_timeout, total_timeo
                 hint = "the answer cell is missing from the notebook"
             elif refused.get(exercise.name):
                 hint = refused[exercise.name]
+            elif setup.get("untrusted"):
+                hint = setup["message"]
             elif setup.get("outcome") == "failed":
                 hint = f"a setup cell failed: {hint_of(setup, cell_timeout)}"
             elif records.get(answer_cell, {}).get("outcome") == "failed":

@@ -30,6 +30,15 @@ M = Mistake
 S1, S2, S3, S4, S5, S6 = ("01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time",
                           "05_gradient_checker", "06_gru_cell")
 
+#: The return statement of the solved gru_cell_backward (edited whole by a wrong answer below).
+GRU_GRADIENTS = ('return {"dxt": dxt, "da_prev": da_prev,\n'
+                 '            "dWz": dz_update @ concat.T,\n'
+                 '            "dbz": np.sum(dz_update, axis=1, keepdims=True),\n'
+                 '            "dWr": dz_reset @ concat.T,\n'
+                 '            "dbr": np.sum(dz_reset, axis=1, keepdims=True),\n'
+                 '            "dWh": dz_cand @ concat_reset.T,\n'
+                 '            "dbh": np.sum(dz_cand, axis=1, keepdims=True)}')
+
 MISTAKES = [
     # --- set 1: softmax --------------------------------------------------------------------------------------------
     M(S1, "softmax", "np.max(z, axis=0, keepdims=True))\n    return e / np.sum(e, axis=0, keepdims=True)",
@@ -180,6 +189,23 @@ MISTAKES = [
     M(S6, "gru_cell_backward", "dz_cand @ concat_reset.T", "dz_cand @ concat.T", "dWh disagrees"),
     M(S6, "gru_cell_backward", "dz_reset = d_reset_input * a_prev * rt * (1 - rt)",
       "dz_reset = d_reset_input * rt * (1 - rt)", "disagrees"),
+    # wrong only on large, integer or saturated inputs (the special cases of grading.cases.gru_cases)
+    M(S6, "gru_cell_forward", 'zt = sigmoid(parameters["Wz"] @ concat + parameters["bz"])',
+      'pre_z = parameters["Wz"] @ concat + parameters["bz"]\n    zt = np.exp(pre_z) / (1 + np.exp(pre_z))',
+      "a_next contains nan or inf"),
+    M(S6, "gru_cell_forward", 'hct = np.tanh(parameters["Wh"] @ concat_reset + parameters["bh"])',
+      'pre_h = parameters["Wh"] @ concat_reset + parameters["bh"]\n'
+      "    hct = (np.exp(pre_h) - np.exp(-pre_h)) / (np.exp(pre_h) + np.exp(-pre_h))", "a_next contains nan or inf"),
+    M(S6, "gru_cell_forward", "concat = np.concatenate([a_prev, xt], axis=0)",
+      "concat = np.zeros_like(xt, shape=(a_prev.shape[0] + xt.shape[0], xt.shape[1]))\n"
+      "    concat[:a_prev.shape[0]] = a_prev\n    concat[a_prev.shape[0]:] = xt", "integer one-hot x"),
+    M(S6, "gru_cell_backward", GRU_GRADIENTS, "gradients = " + GRU_GRADIENTS[len("return "):]
+      + "\n    return {key: np.clip(value, -5, 5) for key, value in gradients.items()}",
+      "the gradients are clipped at ±5"),
+    M(S6, "gru_cell_backward", '"dWh": dz_cand @ concat_reset.T,', '"dWh": np.clip(dz_cand @ concat_reset.T, -5, 5),',
+      "dWh is clipped at ±5"),
+    M(S6, "gru_cell_backward", "    dxt = Wh[:, n_a:].T @ dz_cand",
+      "    dxt = np.zeros_like(xt)\n    dxt[:] = Wh[:, n_a:].T @ dz_cand", "dxt has the integer dtype"),
 ]
 
 

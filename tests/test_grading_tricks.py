@@ -18,11 +18,14 @@ import nbformat
 import numpy as np
 import pytest
 
+from grading import grader
 from grading.feedback import CheckFailed
-from grading.grader import run_isolated
+from grading.grader import read_results, run_isolated, run_nbval
+from grading.nbval_report import signature
 from grading.notebooks import exercises_folder, is_answer
 
 S1, S3, S4, S5 = "01_cell_forward", "03_cell_backward", "04_backprop_through_time", "05_gradient_checker"
+S6 = "06_gru_cell"
 
 #: (id, set, exercise, the answer cell's whole source): ways to score without solving.
 TRICKS = [
@@ -87,6 +90,12 @@ WRONG = [
     ("softmax-masked-array", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n",
      "    return np.ma.masked_array(e / np.sum(e, axis=0, keepdims=True))\n"),
     ("softmax-exits", S1, "softmax", "    return e / np.sum(e, axis=0, keepdims=True)\n", "    raise SystemExit(0)\n"),
+    ("gru-clip-5", S6, "gru_cell_backward", '"dWh": dz_cand @ concat_reset.T,',
+     '"dWh": np.clip(dz_cand @ concat_reset.T, -5, 5),'),
+    ("gru-zeros-like", S6, "gru_cell_backward", "    dxt = Wh[:, n_a:].T @ dz_cand",
+     "    dxt = np.zeros_like(xt)\n    dxt[:] = Wh[:, n_a:].T @ dz_cand"),
+    ("gru-sigmoid-overflow", S6, "gru_cell_forward", 'zt = sigmoid(parameters["Wz"] @ concat + parameters["bz"])',
+     'pre_z = parameters["Wz"] @ concat + parameters["bz"]\n    zt = np.exp(pre_z) / (1 + np.exp(pre_z))'),
 ]
 
 SOLVED = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time", "06_gru_cell"]
@@ -143,7 +152,8 @@ def test_a_wrong_answer_scores_zero_with_a_one_line_reason(class_run, key, name,
     entry = class_run[f"wrong-{key}"]
     graded = _exercise(entry, exercise)
     assert graded["points"] == 0 and graded["hint"] and "\n" not in graded["hint"]
-    if key not in ("softmax-masked-array", "softmax-exits"):  # those break the cell forward pass that uses softmax
+    # the first two break the cell forward pass that uses softmax; the GRU's backward is checked through its forward
+    if key not in ("softmax-masked-array", "softmax-exits", "gru-sigmoid-overflow"):
         for other in entry["exercises"]:
             if other["exercise"] != exercise:
                 assert other["passed"], other
@@ -159,6 +169,9 @@ def test_the_hints_name_the_mistake(class_run):
     assert "modified its input `z`" in hints["softmax-in-place"]
     assert "returned a MaskedArray" in hints["softmax-masked-array"]
     assert "SystemExit" in hints["softmax-exits"]
+    assert "dWh is clipped at ±5" in hints["gru-clip-5"]
+    assert "dxt has the integer dtype" in hints["gru-zeros-like"]
+    assert "nan or inf" in hints["gru-sigmoid-overflow"] and "±1000" in hints["gru-sigmoid-overflow"]
     tricks = {key: _exercise(class_run[f"trick-{key}"], exercise)["hint"] for key, _, exercise, _ in TRICKS}
     assert tricks["globals"].startswith("line 1: uses `.__globals__`")
     assert "imports lstm" in tricks["import-lstm"] and "getattr" in tricks["getattr-sys"]
@@ -212,7 +225,8 @@ def _setup(name):
 
 @pytest.mark.parametrize("key", ["globals", "from-lstm", "import-lstm", "redefine-check-and-show", "sys-modules",
                                  "patch-allclose"])
-def test_the_check_cell_fails_the_tricks_too(key):
+def test_the_check_cell_fails_the_tricks_too(key, monkeypatch):
+    monkeypatch.setattr(np, "allclose", np.allclose)  # undone after the test: "patch-allclose" really patches numpy
     _, name, exercise, source = next(t for t in TRICKS if t[0] == key)
     notebook, namespace = _setup(name)
     checker = namespace["check_lstm_cell_backward"]
@@ -239,3 +253,104 @@ def test_the_check_cell_passes_the_solution_and_shows_a_clean_failure():
     lines = failure.value._render_traceback_()
     assert len(lines) == 2 and "lstm_cell_backward" in lines[0] and lines[1].startswith("  failing case: ")
     assert np.all([isinstance(line, str) for line in lines])
+
+
+# --- the results file: nothing the kernel writes is graded ------------------------------------------------------------
+
+#: An answer that finds the results file on its parent's command line and appends "passed" for every cell (with a
+#: policy that let it through); it leaves the path in PROOF, so that the test knows the forgery was attempted.
+FORGE = """import json, os
+arguments = open(f"/proc/{os.getppid()}/cmdline", "rb").read().decode().split("\\0")
+path = next(a.split("=", 1)[1] for a in arguments if a.startswith("--lstm-grade-results="))
+with open(path, "a") as results:
+    for cell in range(60):
+        results.write(json.dumps({"cell": cell, "when": "call", "outcome": "passed", "kernel_pid": None}) + "\\n")
+open(PROOF, "w").write(path)
+"""
+
+#: The same, copying a record the plugin signed (the previous cell's "passed") instead of writing one.
+REPLAY = """import os
+arguments = open(f"/proc/{os.getppid()}/cmdline", "rb").read().decode().split("\\0")
+path = next(a.split("=", 1)[1] for a in arguments if a.startswith("--lstm-grade-results="))
+signed = open(path).read().splitlines()[-1]
+with open(path, "a") as results:
+    results.write(signed + "\\n")
+open(PROOF, "w").write(path)
+"""
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="the forgery reads /proc")
+
+
+def _code_notebook(*sources):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def test_the_kernel_sees_no_results_file(tmp_path, monkeypatch):
+    """Not in its environment (even when the grader's own environment names one), not in its working folder."""
+    monkeypatch.setenv("LSTM_GRADE_RESULTS", str(tmp_path / "planted.jsonl"))
+    look = ('import os\nassert not [name for name in os.environ if "LSTM_GRADE" in name]\n'
+            'assert not [name for name in os.listdir(".") if name.endswith(".jsonl")]\n')
+    records, timed_out = run_nbval(_code_notebook(look, "raise RuntimeError('a wrong answer')"), tmp_path, 60, 120)
+    assert not timed_out
+    assert [records[number]["outcome"] for number in (0, 1)] == ["passed", "failed"], records
+    assert not (tmp_path / "planted.jsonl").exists()
+
+
+@needs_proc
+@pytest.mark.parametrize("forgery", [FORGE, REPLAY], ids=["unsigned", "replayed"])
+def test_records_an_answer_writes_fail_every_cell(tmp_path, forgery):
+    proof = tmp_path / "proof.txt"
+    notebook = _code_notebook("x = 1", f"PROOF = {str(proof)!r}\n" + forgery, "raise RuntimeError('a wrong answer')")
+    records, _ = run_nbval(notebook, tmp_path, 60, 120)
+    assert proof.exists(), "the forgery did not find the results file: this test proves nothing"
+    assert all(records[number]["outcome"] == "failed" for number in range(3)), records
+    message = records[2]["message"]
+    assert "cannot be trusted" in message and "\n" not in message
+
+
+@needs_proc
+def test_an_answer_that_forges_passing_records_scores_zero(tmp_path, monkeypatch):
+    """Set 5 is graded from nbval's records; with the policy out of the way, forged records still score nothing."""
+    monkeypatch.setattr(grader, "policy_reason", lambda source, released: None)
+    proof = tmp_path / "proof.txt"
+    notebook = _notebook(S5, solved=False)
+    cell = _answer_cell(notebook, "numerical_gradient")
+    cell.source = f"PROOF = {str(proof)!r}\n" + FORGE + cell.source
+    path = tmp_path / "forged.ipynb"
+    nbformat.write(notebook, path)
+    grade = grader.grade_notebook(path, cell_timeout=60)
+    assert proof.exists(), "the forgery did not find the results file: this test proves nothing"
+    assert not grade.error, grade.error
+    assert grade.points == 0 and all(not exercise.passed for exercise in grade.exercises)
+    assert all("cannot be trusted" in exercise.hint and "\n" not in exercise.hint for exercise in grade.exercises)
+
+
+def _signed(key, *records):
+    lines = []
+    for number, record in enumerate(records):
+        record = {"kernel_pid": None, **record, "sequence": number}
+        lines.append(json.dumps({**record, "mac": signature(key, record)}))
+    return "\n".join(lines) + "\n"
+
+
+def test_the_reader_refuses_a_hand_made_results_file():
+    key = b"k" * 32
+    honest = [{"cell": 0, "when": "call", "outcome": "passed"}, {"cell": 1, "when": "call", "outcome": "failed"}]
+    records, problem = read_results(_signed(key, *honest), key, 2)
+    assert problem is None and [records[n]["outcome"] for n in (0, 1)] == ["passed", "failed"]
+    passed = {"cell": 1, "when": "call", "outcome": "passed"}
+    lines = _signed(key, *honest).splitlines()
+    for text, words in [
+        (_signed(b"x" * 32, *honest), "signature"),  # signed with another key
+        (_signed(key, honest[0], passed, honest[1]), "repeats the record of cell 1"),  # a second record of a cell
+        (_signed(key, honest[0], {**passed, "cell": 7}), "names no cell"),
+        (_signed(key, {**honest[0], "points": 9}), "not a record"),
+        ("\n".join([lines[0], lines[0], lines[1]]) + "\n", "out of sequence"),  # a signed record copied
+        ("\n".join([lines[1]]) + "\n", "out of sequence"),  # one removed
+        ("not json\n", "not JSON"),
+        (json.dumps({"cell": 0, "when": "call", "outcome": "passed", "sequence": 0}) + "\n", "signature"),
+    ]:
+        _, problem = read_results(text, key, 2)
+        assert problem is not None and words in problem and "\n" not in problem, (words, problem)
