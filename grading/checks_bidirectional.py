@@ -70,6 +70,8 @@ BIDIRECTIONAL_MISTAKES = {
                        "it ran on the reversed sequence, so it takes da[n_a:][:, :, ::-1]",
     "both-reversed": "the forward direction's gradient is reversed in time too: only the backward direction ran on "
                      "the reversed sequence",
+    "forward-da-reversed": "the forward direction's gradient is reversed in time: only the backward direction ran "
+                           "on the reversed sequence",
     "batch-axis": "it reverses the batch axis (axis 1); time is the last axis: [:, :, ::-1]",
     "row-axis": "it reverses the rows (axis 0); time is the last axis: [:, :, ::-1]",
     "dx-forward-only": "dx is the forward direction's input gradient alone; both directions read x, so their input "
@@ -102,6 +104,9 @@ def bidirectional_backward_with(da, caches, mistake=None):
     if mistake == "both-reversed":
         forward = lstm.lstm_backward(reverse(da_forward), cache_forward)
         dx_forward = reverse(forward["dx"])
+    elif mistake == "forward-da-reversed":
+        forward = lstm.lstm_backward(reverse(da_forward), cache_forward)
+        dx_forward = forward["dx"]
     else:
         forward = lstm.lstm_backward(da_forward, cache_forward)
         dx_forward = forward["dx"]
