@@ -72,8 +72,10 @@ BIDIRECTIONAL_MISTAKES = {
                      "the reversed sequence",
     "forward-da-reversed": "the forward direction's gradient is reversed in time: only the backward direction ran "
                            "on the reversed sequence",
-    "batch-axis": "it reverses the batch axis (axis 1); time is the last axis: [:, :, ::-1]",
-    "row-axis": "it reverses the rows (axis 0); time is the last axis: [:, :, ::-1]",
+    "batch-axis": "it reverses the batch axis (axis 1); time is the last axis, axis 2: [:, :, ::-1]",
+    "row-axis": "it reverses the rows (axis 0); time is the last axis, axis 2: [:, :, ::-1]",
+    "all-axes": "it reverses every axis (np.flip without axis=2); reverse time only, the last axis: "
+                "np.flip(array, axis=2)",
     "dx-forward-only": "dx is the forward direction's input gradient alone; both directions read x, so their input "
                        "gradients add, (51): dx = dx_forward + dx_backward",
     "dx-backward-only": "dx is the backward direction's input gradient alone; both directions read x, so their "
@@ -99,6 +101,8 @@ def bidirectional_backward_with(da, caches, mistake=None):
             return array[:, ::-1, :]
         if mistake == "row-axis":
             return array[::-1]
+        if mistake == "all-axes":
+            return np.flip(array)
         return array[:, :, ::-1]
 
     if mistake == "both-reversed":

@@ -19,6 +19,12 @@ from mutation import mutants, probe, same_results
 import lstm
 from grading import checks, gru, mistakes
 from grading.cases import cell_cases, gru_cases, sequence_cases
+from grading.checks_bidirectional import (
+    BIDIRECTIONAL_MISTAKES,
+    bidirectional_backward_with,
+    reference_bidirectional_lstm_backward,
+    verify_bidirectional_lstm_backward,
+)
 from grading.checks_gradient_checker import (
     NUMERICAL_GRADIENT_MISTAKES,
     RELATIVE_ERROR_MISTAKES,
@@ -27,12 +33,6 @@ from grading.checks_gradient_checker import (
     verify_gradient_check,
     verify_numerical_gradient,
     verify_relative_error,
-)
-from grading.checks_bidirectional import (
-    BIDIRECTIONAL_MISTAKES,
-    bidirectional_backward_with,
-    reference_bidirectional_lstm_backward,
-    verify_bidirectional_lstm_backward,
 )
 from grading.checks_gru import verify_gru_cell_backward, verify_gru_cell_forward
 from grading.feedback import CheckFailed

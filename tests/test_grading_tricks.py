@@ -82,7 +82,7 @@ TRICKS = [
 #: (id, set, exercise, old, new): wrong answers as small edits of the solved notebook's answer.
 WRONG = [
     ("bidirectional-no-reversal", S7, "bidirectional_lstm_backward",
-     "lstm_backward(da_backward[:, :, ::-1], cache_backward)", "lstm_backward(da_backward, cache_backward)"),
+     "lstm_backward(np.flip(da_backward, axis=2), cache_backward)", "lstm_backward(da_backward, cache_backward)"),
     ("bidirectional-clip-5", S7, "bidirectional_lstm_backward", "    return dx, gradients\n",
      "    gradients = tuple({k: np.clip(g, -5, 5) for k, g in d.items()} for d in gradients)\n"
      "    return dx, gradients\n"),
