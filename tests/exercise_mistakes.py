@@ -104,8 +104,9 @@ MISTAKES = [
       "(9) uses Γu (it) where c̃ (cct) belongs"),
     M(S3, "lstm_cell_backward", "dzc = dc_total * it * (1 - cct**2)", "dzc = dc_total * ft * (1 - cct**2)",
       "(8) uses Γf (ft) where Γu (it) belongs"),
-    M(S3, "lstm_cell_backward", "da_prev = Wf[:, :n_a].T @ dzf + Wi[:, :n_a].T @ dzi + Wc[:, :n_a].T @ dzc + "
-      "Wo[:, :n_a].T @ dzo", "da_prev = Wf.T @ dzf + Wi.T @ dzi + Wc.T @ dzc + Wo.T @ dzo",
+    M(S3, "lstm_cell_backward", "da_prev = Wf[:, :n_a].T @ dzf + Wi[:, :n_a].T @ dzi \\\n"
+      "        + Wc[:, :n_a].T @ dzc + Wo[:, :n_a].T @ dzo",
+      "da_prev = Wf.T @ dzf + Wi.T @ dzi + Wc.T @ dzc + Wo.T @ dzo",
       "da_prev has shape (n_a + n_x, m): it multiplies by the whole W"),
     M(S3, "lstm_cell_backward", "dbc = np.sum(dzc, axis=1, keepdims=True)", "dbc = np.sum(dzc, axis=0)",
       "dbc is summed over axis 0"),
