@@ -15,6 +15,7 @@ from .checks import (
     example_upstream_gradient,
     show,
 )
+from .checks_bidirectional import check_bidirectional_lstm_backward, example_bidirectional_layer
 from .checks_gradient_checker import (
     check_backward_with_your_checker,
     check_cell_gradient_errors,
@@ -26,6 +27,7 @@ from .checks_gru import check_gru_cell_backward, check_gru_cell_forward
 
 __all__ = [
     "check_backward_with_your_checker",
+    "check_bidirectional_lstm_backward",
     "check_cell_gradient_errors",
     "check_gradient_check",
     "check_gru_cell_backward",
@@ -37,6 +39,7 @@ __all__ = [
     "check_numerical_gradient",
     "check_relative_error",
     "check_softmax",
+    "example_bidirectional_layer",
     "example_cell_inputs",
     "example_sequence_inputs",
     "example_upstream_gradient",

@@ -221,3 +221,52 @@ def gru_cases(seed, hidden=False):
         cases.append(_gru_case(4, 1, 2, rng, saturated=True))
         cases.append(_gru_case(2, 6, 1, rng, kind="float32", saturated=True))
     return cases
+
+
+#: (n_a, n_x, m, T_x) of the bidirectional cases: m = 1, T_x = 1, n_x = 1, n_a = 1, n_a above and below n_x.
+BIDIRECTIONAL_SHAPES = [(3, 2, 4, 5), (2, 3, 1, 4), (4, 2, 3, 1), (2, 1, 3, 4), (1, 3, 2, 3), (5, 4, 2, 6),
+                        (3, 5, 2, 4)]
+
+
+def _gates(n_a, n_x, rng):
+    """The gate parameters of one direction (no prediction layer), all random and non-zero."""
+    parameters = random_lstm_parameters(n_a, n_x, 1, rng)
+    return {key: parameters[key] for key in ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")}
+
+
+def _bidirectional_case(n_a, n_x, m, T_x, rng, kind="float64", scale=None):
+    x = _one_hot(n_x, (m, T_x), rng) if kind == "int" else rng.normal(0.0, 1.0, size=(n_x, m, T_x))
+    values = {
+        "x": x,
+        "layer": (_gates(n_a, n_x, rng), _gates(n_a, n_x, rng)),
+        "da": (np.full((2 * n_a, m, T_x), scale) if scale is not None
+               else rng.normal(0.0, 1.0, size=(2 * n_a, m, T_x))),
+    }
+    if kind == "float32":
+        values = {key: (tuple(_as_float32(d) for d in value) if key == "layer" else _as_float32(value))
+                  for key, value in values.items()}
+    return Case(f"n_a={n_a}, n_x={n_x}, m={m}, T_x={T_x}" + KIND_LABELS[kind]
+                + (f", upstream gradients all {scale:g}" if scale is not None else ""), values)
+
+
+def bidirectional_cases(seed, hidden=False):
+    """One bidirectional layer: ``x`` (n_x, m, T_x), ``layer`` a pair (forward, backward) of gate-parameter dicts,
+    and ``da`` (2 n_a, m, T_x).
+
+    Besides :data:`BIDIRECTIONAL_SHAPES`: a batch of 32 over 20 steps with upstream gradients of ones (weight
+    gradients in the hundreds), integer one-hot x, and float32 inputs; ``hidden=True`` adds random shapes with
+    n_a, n_x, m and T_x all different, and more of the special cases.
+    """
+    rng = np.random.default_rng(seed)
+    cases = [_bidirectional_case(*shape, rng) for shape in BIDIRECTIONAL_SHAPES]
+    cases.append(_bidirectional_case(3, 4, 32, 20, rng, scale=1.0))
+    cases.append(_bidirectional_case(4, 3, 2, 5, rng, kind="int"))
+    cases.append(_bidirectional_case(2, 3, 4, 5, rng, kind="float32"))
+    if hidden:
+        cases += [_bidirectional_case(n_a, n_x, m, T_x, rng)
+                  for n_a, n_x, m, _, T_x in _random_shapes(rng, 5, True)]
+        cases += [_bidirectional_case(n_a, n_x, m, T_x, rng, kind=kind)
+                  for (n_a, n_x, m, _, T_x), kind in zip(_random_shapes(rng, 3, True), ("int", "float32", "int"),
+                                                         strict=True)]
+        cases.append(_bidirectional_case(2, 5, 24, 16, rng, scale=float(rng.integers(20, 100))))
+    return cases

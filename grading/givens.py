@@ -1,8 +1,9 @@
 """The course functions an exercise notebook gives the learner, as plain numpy code for the isolated notebook.
 
 An exercise's setup cell imports some of the course's functions (``from lstm import sigmoid``, the reference
-``lstm_cell_forward`` in set 2, ``lstm_cell_backward`` in set 4). The notebook in which the grader records an
-answer's outputs cannot import the course's package, so the grader pastes these definitions there instead: only
+``lstm_cell_forward`` in set 2, ``lstm_cell_backward`` in set 4, ``lstm_backward`` in set 7). The notebook in which
+the grader records an answer's outputs cannot import the course's package, so the grader pastes these definitions
+there instead: only
 those the exercise's setup cell imports (:func:`source_of`), never an exercise's own function. Tests check that each
 agrees with :mod:`lstm`.
 """
@@ -71,9 +72,26 @@ def lstm_forward(x, a0, parameters):
     return a, y, c, (caches, x)
 
 
+def lstm_backward(da, caches):
+    step_caches, x = caches
+    n_x, m, T_x = x.shape
+    n_a = step_caches[0][0].shape[0]
+    p = step_caches[0][9]
+    keys = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
+    gradients = {key: np.zeros(np.shape(p[key[1:]])) for key in keys}
+    dx, da_prevt, dc_prevt = np.zeros((n_x, m, T_x)), np.zeros((n_a, m)), np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        step = lstm_cell_backward(da[:, :, t] + da_prevt, dc_prevt, step_caches[t])
+        dx[:, :, t] = step["dxt"]
+        for key in keys:
+            gradients[key] += step[key]
+        da_prevt, dc_prevt = step["da_prev"], step["dc_prev"]
+    return {"dx": dx, "da0": da_prevt, **gradients}
+
+
 #: What each given function needs besides itself.
 NEEDS = {"sigmoid": [], "lstm_cell_forward": ["sigmoid", "_given_softmax"], "lstm_cell_backward": [],
-         "lstm_forward": ["sigmoid", "_given_softmax", "lstm_cell_forward"]}
+         "lstm_forward": ["sigmoid", "_given_softmax", "lstm_cell_forward"], "lstm_backward": ["lstm_cell_backward"]}
 
 
 def source_of(names):

@@ -438,16 +438,18 @@ def reference_functions():
     import lstm
 
     from . import gru
+    from .checks_bidirectional import reference_bidirectional_lstm_backward
 
     return {"softmax": lstm.softmax, "lstm_cell_forward": lstm.lstm_cell_forward, "lstm_forward": lstm.lstm_forward,
             "lstm_cell_backward": lstm.lstm_cell_backward, "lstm_backward": lstm.lstm_backward,
-            "gru_cell_forward": gru.gru_cell_forward, "gru_cell_backward": gru.gru_cell_backward}
+            "gru_cell_forward": gru.gru_cell_forward, "gru_cell_backward": gru.gru_cell_backward,
+            "bidirectional_lstm_backward": reference_bidirectional_lstm_backward}
 
 
 def _verifier(check_name):
-    from . import checks, checks_gradient_checker, checks_gru
+    from . import checks, checks_bidirectional, checks_gradient_checker, checks_gru
 
-    for module in (checks, checks_gru, checks_gradient_checker):
+    for module in (checks, checks_gru, checks_bidirectional, checks_gradient_checker):
         verify = getattr(module, "verify_" + check_name[len("check_"):], None)
         if verify is not None:
             return verify

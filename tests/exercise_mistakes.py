@@ -27,8 +27,9 @@ class Mistake:
 
 
 M = Mistake
-S1, S2, S3, S4, S5, S6 = ("01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time",
-                          "05_gradient_checker", "06_gru_cell")
+S1, S2, S3, S4, S5, S6, S7 = ("01_cell_forward", "02_sequence_forward", "03_cell_backward",
+                              "04_backprop_through_time", "05_gradient_checker", "06_gru_cell",
+                              "07_bidirectional_backward")
 
 #: The return statement of the solved gru_cell_backward (edited whole by a wrong answer below).
 GRU_GRADIENTS = ('return {"dxt": dxt, "da_prev": da_prev,\n'
@@ -206,6 +207,44 @@ MISTAKES = [
       "dWh is clipped at ±5"),
     M(S6, "gru_cell_backward", "    dxt = Wh[:, n_a:].T @ dz_cand",
       "    dxt = np.zeros_like(xt)\n    dxt[:] = Wh[:, n_a:].T @ dz_cand", "dxt has the integer dtype"),
+    # --- set 7: a bidirectional layer, backwards -------------------------------------------------------------------
+    M(S7, "bidirectional_lstm_backward", "cache_forward, cache_backward = caches",
+      "cache_backward, cache_forward = caches", "the caches are swapped"),
+    M(S7, "bidirectional_lstm_backward", "da_forward = da[:n_a]\n    da_backward = da[n_a:]",
+      "da_forward = da[n_a:]\n    da_backward = da[:n_a]", "the halves of da are swapped"),
+    M(S7, "bidirectional_lstm_backward", "lstm_backward(np.flip(da_backward, axis=2), cache_backward)",
+      "lstm_backward(da_backward, cache_backward)", "da is not reversed in time before its lstm_backward"),
+    M(S7, "bidirectional_lstm_backward", 'np.flip(backward["dx"], axis=2)', 'backward["dx"]',
+      "dx is not reversed back in time"),
+    M(S7, "bidirectional_lstm_backward", 'lstm_backward(np.flip(da_backward, axis=2), cache_backward)\n'
+      '    dx = forward["dx"] + np.flip(backward["dx"], axis=2)', 'lstm_backward(da_backward, cache_backward)\n'
+      '    dx = forward["dx"] + backward["dx"]', "not reversed in time (or is reversed twice)"),
+    M(S7, "bidirectional_lstm_backward", "lstm_backward(np.flip(da_backward, axis=2), cache_backward)",
+      "lstm_backward(np.flip(np.flip(da_backward, axis=2), axis=2), cache_backward)",
+      "da is not reversed in time before its lstm_backward"),
+    M(S7, "bidirectional_lstm_backward", "lstm_backward(da_forward, cache_forward)",
+      "lstm_backward(np.flip(da_forward, axis=2), cache_forward)", "forward direction's gradient"),
+    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)', 'dx = forward["dx"]',
+      "dx is the forward direction's input gradient alone"),
+    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+      'dx = np.flip(backward["dx"], axis=2)', "dx is the backward direction's input gradient alone"),
+    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+      'dx = np.concatenate([forward["dx"], np.flip(backward["dx"], axis=2)])', "dx stacks the two directions"),
+    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+      'dx = (forward["dx"] + np.flip(backward["dx"], axis=2)) / 2', "average"),
+    M(S7, "bidirectional_lstm_backward", "np.flip(da_backward, axis=2)", "np.flip(da_backward, axis=1)",
+      "bidirectional_lstm_backward"),
+    M(S7, "bidirectional_lstm_backward", 'np.flip(da_backward, axis=2), cache_backward)\n'
+      '    dx = forward["dx"] + np.flip(backward["dx"], axis=2)', 'np.flip(da_backward), cache_backward)\n'
+      '    dx = forward["dx"] + np.flip(backward["dx"])', "reverses every axis"),
+    M(S7, "bidirectional_lstm_backward", "for step in (forward, backward))", "for step in (backward, forward))",
+      "wrong order: (forward, backward)"),
+    M(S7, "bidirectional_lstm_backward", "    return dx, gradients", "    return dx, (forward, backward)",
+      "still holds dx and da0"),
+    M(S7, "bidirectional_lstm_backward", "    return dx, gradients", "    return gradients, dx", "dx first"),
+    M(S7, "bidirectional_lstm_backward", "    return dx, gradients",
+      "    gradients = tuple({k: np.clip(g, -5, 5) for k, g in d.items()} for d in gradients)\n"
+      "    return dx, gradients", "clipped at ±5"),
 ]
 
 

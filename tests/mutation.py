@@ -19,7 +19,8 @@ SIBLINGS = [("a_prev", "a_next", "a0"), ("c_prev", "c_next"), ("ft", "it", "cct"
             ("zt", "rt", "hct"), ("dz_update", "dz_reset", "dz_cand"), ("concat", "concat_reset"),
             ("f_plus", "f_minus"), ("analytic", "numerical"), ("da_prevt", "dc_prevt"), ("da_next", "dc_next"),
             ("Wf", "Wi", "Wc", "Wo"), ("Wz", "Wr", "Wh"), ("tanh_c", "cct"), ("dc_total", "dc_next"),
-            ("inputs", "analytic")]
+            ("inputs", "analytic"), ("cache_forward", "cache_backward"), ("da_forward", "da_backward"),
+            ("forward", "backward")]
 KEY_SIBLINGS = [("Wf", "Wi", "Wc", "Wo"), ("bf", "bi", "bc", "bo"), ("Wz", "Wr", "Wh"), ("bz", "br", "bh"),
                 ("dWf", "dWi"), ("dbf", "dbi"), ("da_prev", "dxt"), ("f", "i", "c", "o")]
 #: A function called where another belongs, and calls a learner may forget (f(x) -> x).
@@ -168,7 +169,7 @@ def probe(exercise, namespace, seed=12345):
     Exceptions are returned as their type name, so that an answer that raises differs from one that does not.
     """
     import lstm
-    from grading.cases import cell_cases, gru_cases, sequence_cases
+    from grading.cases import bidirectional_cases, cell_cases, gru_cases, sequence_cases
 
     rng = np.random.default_rng(seed)
     results = []
@@ -251,6 +252,11 @@ def probe(exercise, namespace, seed=12345):
         for case in gru_cases(seed):
             v = case.values
             run(f, v["da_next"], forward(v["xt"], v["a_prev"], v["parameters"])[1])
+    elif exercise == "bidirectional_lstm_backward":
+        for case in bidirectional_cases(seed):
+            v = case.values
+            caches = lstm.stacked_lstm_forward(v["x"], [v["layer"]], bidirectional=True)[1][0][0]
+            run(f, v["da"], caches)
     else:
         raise KeyError(exercise)
     return results

@@ -28,7 +28,7 @@ from grading.notebooks import (
 )
 
 SETS = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time",
-        "05_gradient_checker", "06_gru_cell"]
+        "05_gradient_checker", "06_gru_cell", "07_bidirectional_backward"]
 JOBS = 2
 
 
@@ -36,7 +36,7 @@ def solved(name):
     return nbformat.read(exercises_folder() / "solutions" / f"{name}.ipynb", as_version=4)
 
 
-def test_the_six_sets_exist_with_their_solutions():
+def test_the_seven_sets_exist_with_their_solutions():
     assert [path.stem for path in solution_paths()] == SETS
     for name in SETS:
         assert (exercises_folder() / f"{name}.ipynb").exists()
@@ -84,12 +84,13 @@ def _markdown(name):
 
 @pytest.mark.parametrize("name", SETS)
 def test_exercises_label_no_equation(name):
-    """Exercise pages sit among the chapters: a labelled or numbered equation would shift the book's numbers. They
-    show the equations they cite with the book's number as a tag of an unnumbered (starred) environment."""
+    """An exercise page shows the chapters' equations unnumbered (``equation*`` with the chapter's number as its
+    ``\\tag``): a labelled or numbered equation would shift the book-wide numbers of every later chapter."""
     text = _markdown(name)
     assert not re.search(r"\$\$\s*\(", text) and ":label:" not in text and "{math}" not in text
     assert r"\label" not in text
-    assert not re.search(r"^\\begin\{(equation|align|gather|multline)\}", text, re.M)
+    for environment in re.findall(r"\\begin\{(\w+\*?)\}", text):
+        assert environment.endswith("*") or environment == "aligned", environment
 
 
 def test_index_page_says_grading_runs_code():

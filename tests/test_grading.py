@@ -19,6 +19,12 @@ from mutation import mutants, probe, same_results
 import lstm
 from grading import checks, gru, mistakes
 from grading.cases import cell_cases, gru_cases, sequence_cases
+from grading.checks_bidirectional import (
+    BIDIRECTIONAL_MISTAKES,
+    bidirectional_backward_with,
+    reference_bidirectional_lstm_backward,
+    verify_bidirectional_lstm_backward,
+)
 from grading.checks_gradient_checker import (
     NUMERICAL_GRADIENT_MISTAKES,
     RELATIVE_ERROR_MISTAKES,
@@ -119,6 +125,8 @@ KNOWN = (
        for k, h in NUMERICAL_GRADIENT_MISTAKES.items()]
     + [(verify_relative_error, lambda k: lambda a, n: relative_error_with(a, n, k), k, h)
        for k, h in RELATIVE_ERROR_MISTAKES.items()]
+    + [(verify_bidirectional_lstm_backward, lambda k: lambda da, caches: bidirectional_backward_with(da, caches, k),
+        k, h) for k, h in BIDIRECTIONAL_MISTAKES.items()]
 )
 
 
@@ -140,6 +148,8 @@ def test_checks_pass_the_reference(capsys):
     verify_gradient_check(lstm.gradient_check)
     verify_gru_cell_forward(gru.gru_cell_forward)
     verify_gru_cell_backward(gru.gru_cell_backward, gru.gru_cell_forward)
+    assert verify_bidirectional_lstm_backward(reference_bidirectional_lstm_backward) >= 10
+    assert verify_bidirectional_lstm_backward(reference_bidirectional_lstm_backward, seed=5, hidden=True) > 15
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and all(line.endswith("checks passed.") for line in lines)
 
@@ -258,7 +268,7 @@ def test_generate_check_reports_a_stale_notebook(tmp_path):
     from grading.generate import main
 
     assert main(["--check"]) == 0
-    assert main(["--out", str(tmp_path)]) == 0 and len(list(tmp_path.glob("*.ipynb"))) == 6
+    assert main(["--out", str(tmp_path)]) == 0 and len(list(tmp_path.glob("*.ipynb"))) == 7
     (tmp_path / "01_cell_forward.ipynb").write_text("{}", encoding="utf-8")
     assert main(["--check", "--out", str(tmp_path)]) == 1
 
@@ -459,3 +469,38 @@ def test_json_and_csv_on_standard_output_are_data_alone(tmp_path):
     as_csv = _grade_cli(solved, "--csv", "-")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert as_csv.returncode == 0 and [row["status"] for row in rows] == ["passed", "passed"]
+
+
+# --- set 7: the reference is the package's own, and its mistakes are not it --------------------------------------
+
+
+def test_bidirectional_reference_is_the_package_and_each_mistake_differs():
+    """The set's reference is lstm.stacked_lstm_backward on one layer, the mistaken references without a mistake equal
+    it, and each mistake changes the result on the visible cases (a mistake that computed the same would name
+    nothing)."""
+    from grading.cases import bidirectional_cases
+
+    cases = bidirectional_cases(3, hidden=True)
+    differs = dict.fromkeys(BIDIRECTIONAL_MISTAKES, False)
+    for case in cases:
+        v = case.values
+        a, caches = lstm.stacked_lstm_forward(v["x"], [v["layer"]], bidirectional=True)
+        dx, layer_gradients = lstm.stacked_lstm_backward(v["da"], caches)
+        ours_dx, ours = reference_bidirectional_lstm_backward(v["da"], caches[0][0])
+        np.testing.assert_array_equal(ours_dx, dx)
+        assert ours is layer_gradients[0] or all(
+            np.array_equal(ours[d][key], layer_gradients[0][d][key]) for d in (0, 1) for key in ours[d])
+        plain_dx, plain = bidirectional_backward_with(v["da"], caches[0][0])
+        np.testing.assert_array_equal(plain_dx, dx)
+        for key, value in plain[1].items():
+            np.testing.assert_array_equal(value, layer_gradients[0][1][key])
+        for mistake in BIDIRECTIONAL_MISTAKES:
+            try:
+                wrong_dx, wrong = bidirectional_backward_with(v["da"], caches[0][0], mistake)
+            except ValueError:
+                differs[mistake] = True
+                continue
+            if wrong_dx.shape != dx.shape or not np.allclose(wrong_dx, dx) or not all(
+                    np.allclose(wrong[d][key], layer_gradients[0][d][key]) for d in (0, 1) for key in wrong[d]):
+                differs[mistake] = True
+    assert all(differs.values()), [key for key, value in differs.items() if not value]

@@ -125,3 +125,22 @@ def test_the_given_functions_pasted_into_the_isolated_notebook_agree_with_lstm()
                         lstm.lstm_forward(v["x"], v["a0"], v["parameters"])[:3], strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
             assert a.dtype == b.dtype
+
+
+def test_the_given_lstm_backward_pasted_into_the_isolated_notebook_agrees_with_lstm():
+    """Set 7 gives lstm_backward: the grader pastes it (with the cell's backward pass it needs) as plain numpy."""
+    from grading.cases import bidirectional_cases
+
+    namespace = {}
+    exec("import numpy as np\n" + givens.source_of(["lstm_backward"]), namespace)
+    assert {"lstm_backward", "lstm_cell_backward"} <= set(namespace) and "lstm_forward" not in namespace
+    for case in bidirectional_cases(4, hidden=True):
+        v = case.values
+        _, (layer_caches, _) = lstm.stacked_lstm_forward(v["x"], [v["layer"]], bidirectional=True)
+        n_a = v["da"].shape[0] // 2
+        for da, cache in ((v["da"][:n_a], layer_caches[0][0]), (v["da"][n_a:, :, ::-1], layer_caches[0][1])):
+            ours, theirs = namespace["lstm_backward"](da, cache), lstm.lstm_backward(da, cache)
+            assert ours.keys() == theirs.keys()
+            for key, value in theirs.items():
+                np.testing.assert_allclose(ours[key], value, rtol=1e-10, atol=1e-12)
+                assert ours[key].dtype == value.dtype and ours[key].shape == value.shape

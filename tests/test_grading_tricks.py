@@ -24,7 +24,8 @@ from grading.grader import read_results, run_isolated, run_nbval
 from grading.nbval_report import signature
 from grading.notebooks import exercises_folder, is_answer
 
-S1, S3, S4, S5 = "01_cell_forward", "03_cell_backward", "04_backprop_through_time", "05_gradient_checker"
+S1, S3, S4, S5, S7 = ("01_cell_forward", "03_cell_backward", "04_backprop_through_time", "05_gradient_checker",
+                      "07_bidirectional_backward")
 S6 = "06_gru_cell"
 
 #: (id, set, exercise, the answer cell's whole source): ways to score without solving.
@@ -70,10 +71,24 @@ TRICKS = [
      "    return e / np.sum(e, axis=0, keepdims=True)\n"),
     ("set5-lstm-module", S5, "numerical_gradient",
      "def numerical_gradient(f, x, eps=1e-6):\n    return lstm.numerical_gradient(f, x, eps)\n"),
+    ("set7-lstm-deep", S7, "bidirectional_lstm_backward",
+     "from lstm.deep import stacked_lstm_backward\n\n\ndef bidirectional_lstm_backward(da, caches):\n"
+     "    dx, layers = stacked_lstm_backward(da, ([tuple(caches)], True))\n    return dx, layers[0]\n"),
+    ("set7-given-globals", S7, "bidirectional_lstm_backward",
+     "def bidirectional_lstm_backward(da, caches):\n"
+     '    deep = lstm_backward.__globals__["np"]\n    return deep.zeros(1), ({}, {})\n'),
+    ("set7-redefine-given", S7, "bidirectional_lstm_backward",
+     "def lstm_backward(da, caches):\n    return {}\n\n\ndef bidirectional_lstm_backward(da, caches):\n"
+     "    return lstm_backward(da, caches)\n"),
 ]
 
 #: (id, set, exercise, old, new): wrong answers as small edits of the solved notebook's answer.
 WRONG = [
+    ("bidirectional-no-reversal", S7, "bidirectional_lstm_backward",
+     "lstm_backward(np.flip(da_backward, axis=2), cache_backward)", "lstm_backward(da_backward, cache_backward)"),
+    ("bidirectional-clip-5", S7, "bidirectional_lstm_backward", "    return dx, gradients\n",
+     "    gradients = tuple({k: np.clip(g, -5, 5) for k, g in d.items()} for d in gradients)\n"
+     "    return dx, gradients\n"),
     ("bptt-clip-5", S4, "lstm_backward", "    return gradients\n",
      "    for key in gradients:\n        gradients[key] = np.clip(gradients[key], -5, 5)\n    return gradients\n"),
     ("bptt-clip-10", S4, "lstm_backward", "    return gradients\n",
@@ -98,7 +113,8 @@ WRONG = [
      'pre_z = parameters["Wz"] @ concat + parameters["bz"]\n    zt = np.exp(pre_z) / (1 + np.exp(pre_z))'),
 ]
 
-SOLVED = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time", "06_gru_cell"]
+SOLVED = ["01_cell_forward", "02_sequence_forward", "03_cell_backward", "04_backprop_through_time", "06_gru_cell",
+          "07_bidirectional_backward"]
 
 
 def _notebook(name, solved):
@@ -167,6 +183,8 @@ def test_the_hints_name_the_mistake(class_run):
     assert "integer dtype" in hints["bptt-zeros-like"] and "integer dtype" in hints["bptt-zeros-int"]
     assert "overflows" in hints["softmax-mean"] and "overflows" in hints["softmax-no-shift"]
     assert "modified its input `z`" in hints["softmax-in-place"]
+    assert "not reversed in time" in hints["bidirectional-no-reversal"]
+    assert "clipped at ±5" in hints["bidirectional-clip-5"]
     assert "returned a MaskedArray" in hints["softmax-masked-array"]
     assert "SystemExit" in hints["softmax-exits"]
     assert "dWh is clipped at ±5" in hints["gru-clip-5"]
@@ -177,6 +195,8 @@ def test_the_hints_name_the_mistake(class_run):
     assert "imports lstm" in tricks["import-lstm"] and "getattr" in tricks["getattr-sys"]
     assert "defines `check_lstm_cell_backward`" in tricks["redefine-check-and-show"]
     assert "assigns to an attribute" in tricks["patch-allclose"]
+    assert "imports from lstm.deep" in tricks["set7-lstm-deep"]
+    assert "defines `lstm_backward`" in tricks["set7-redefine-given"]
 
 
 @pytest.mark.parametrize("name", SOLVED)
@@ -354,3 +374,18 @@ def test_the_reader_refuses_a_hand_made_results_file():
     ]:
         _, problem = read_results(text, key, 2)
         assert problem is not None and words in problem and "\n" not in problem, (words, problem)
+
+
+@pytest.mark.parametrize("key", ["set7-lstm-deep", "set7-given-globals", "set7-redefine-given"])
+def test_the_check_cell_of_set_7_fails_its_tricks_too(key):
+    _, name, exercise, source = next(t for t in TRICKS if t[0] == key)
+    _, namespace = _setup(name)
+    checker = namespace["check_bidirectional_lstm_backward"]
+    try:
+        _run_cell(source, namespace, key)
+    except Exception:  # noqa: S110 (a trick that fails at once fails the cell too)
+        return
+    with pytest.raises(CheckFailed) as failure, redirect_stdout(io.StringIO()):
+        checker(namespace[exercise])
+    assert "\n" not in str(failure.value)
+    assert "breaks a rule" in str(failure.value) or "course's own" in str(failure.value)
