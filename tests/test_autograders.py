@@ -473,7 +473,7 @@ def test_the_gradescope_zip_refuses_an_unpinned_course(tmp_path):
     for options, words in ((["--set", "01", "--course-repo", "https://example.org/c.git", "--ref", "main"],
                             "not a full commit SHA"),
                            (["--set", "01"], "give --course-repo and --ref"),
-                           (["--set", "7", "--include-course"], "no exercise set '7'")):
+                           (["--set", "9", "--include-course"], "no exercise set '9'")):
         out, completed = make_zip(tmp_path, *options)
         assert completed.returncode == 2 and words in completed.stderr, completed.stderr
         assert not out.exists()
