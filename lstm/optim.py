@@ -47,8 +47,10 @@ class SGD:
         self.velocity = {}
 
     def step(self, parameters, gradients):
-        """Update every array of ``parameters`` in place from ``gradients`` (keys
-        ``"d" + name``)."""
+        """Update every array of ``parameters`` in place from ``gradients``.
+
+        The gradient of ``parameters[name]`` is ``gradients["d" + name]``.
+        """
         for key, value in parameters.items():
             gradient = _gradient_for(gradients, key, value)
             if self.momentum:
@@ -94,7 +96,10 @@ class Adam:
         self.v = {}
 
     def step(self, parameters, gradients):
-        """Update every array of ``parameters`` in place from ``gradients`` (keys ``"d" + name``)."""
+        """Update every array of ``parameters`` in place from ``gradients``.
+
+        The gradient of ``parameters[name]`` is ``gradients["d" + name]``.
+        """
         self.t += 1
         for key, value in parameters.items():
             gradient = _gradient_for(gradients, key, value)
