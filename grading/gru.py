@@ -1,14 +1,15 @@
 """The reference GRU cell of exercise set 6, forward and backward, and the mistakes its check recognises.
 
-The GRU is not part of the chapters, so it lives with the course tooling rather than in :mod:`lstm`. Conventions
-follow the course's LSTM: weights act on the stacked ``[a_prev; xt]`` (hidden state on top), and
+Chapter 10 derives the GRU and :mod:`lstm.gru` computes it; this copy of its reset-before cell keeps the cache the
+exercise asks the learner for, and ``tests/test_gru.py`` proves it computes exactly what :mod:`lstm.gru` does.
+Conventions follow the course's LSTM: weights act on the stacked ``[a_prev; xt]`` (hidden state on top), and
 
     z  = σ(Wz [a⟨t−1⟩; x⟨t⟩] + bz)                 update gate
     r  = σ(Wr [a⟨t−1⟩; x⟨t⟩] + br)                 reset gate
     h̃  = tanh(Wh [r ⊙ a⟨t−1⟩; x⟨t⟩] + bh)          candidate
     a⟨t⟩ = (1 − z) ⊙ a⟨t−1⟩ + z ⊙ h̃                 the new hidden state
 
-so that z plays the part of the LSTM's update gate (PyTorch writes the mirror image, z ⊙ a⟨t−1⟩ + (1 − z) ⊙ h̃).
+so that z plays the part of the LSTM's update gate (PyTorch's z is our 1 − z, and it resets after the product).
 """
 
 import numpy as np

@@ -127,3 +127,22 @@ def test_bad_inputs_say_what_to_fix(rng):
         gru_cell_backward(da[:, :, 0], caches[0][0][:7])
     with pytest.raises(ValueError, match="caches must be the 2-tuple that gru_forward returns"):
         gru_backward(da, caches[0])
+
+
+def test_the_exercise_reference_is_the_packages_reset_before_gru():
+    """Exercise set 6 keeps its own copy of the reset-before cell (its cache is the learner's); it must compute
+    exactly what lstm.gru derives."""
+    from grading import gru as exercise_gru
+
+    rng = np.random.default_rng(6)
+    for n_a, n_x, m in [(3, 2, 4), (1, 1, 1), (2, 5, 3)]:
+        parameters = exercise_gru.initialize_gru_parameters(n_a, n_x, rng)
+        xt, a_prev = rng.normal(size=(n_x, m)), rng.normal(size=(n_a, m))
+        da_next = rng.normal(size=(n_a, m))
+        a_exercise, cache_exercise = exercise_gru.gru_cell_forward(xt, a_prev, parameters)
+        a_package, _, cache_package = lstm.gru.gru_cell_forward(xt, a_prev, parameters)
+        np.testing.assert_allclose(a_exercise, a_package, rtol=1e-12, atol=1e-14)
+        gradients_exercise = exercise_gru.gru_cell_backward(da_next, cache_exercise)
+        gradients_package = lstm.gru.gru_cell_backward(da_next, cache_package)
+        for key, value in gradients_exercise.items():
+            np.testing.assert_allclose(value, gradients_package[key], rtol=1e-10, atol=1e-12, err_msg=key)
