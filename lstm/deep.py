@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .parameters import as_array, check_nonempty_sequence, check_parameters, check_shape
+from .parameters import as_array, check_parameters, check_sequence_input, check_shape
 from .sequence import GATE_GRADIENT_KEYS, lstm_backward, lstm_forward
 
 #: The keys of one layer (one direction): the four gates, without the prediction layer.
@@ -95,15 +95,7 @@ def stacked_lstm_forward(x, layers, bidirectional=False):
         :func:`lstm.lstm_forward`, or a pair of them (the backward direction's cache is
         for the time-reversed sequence).
     """
-    x = as_array("x", x)
-    check_shape(
-        "x",
-        x,
-        ("n_x", "m", "T_x"),
-        (None, None, None),
-        "features, then the batch, then time",
-    )
-    check_nonempty_sequence(x)
+    x = check_sequence_input(x)
     m = x.shape[1]
     layer_input = x
     layer_caches = []

@@ -93,7 +93,7 @@ from .parameters import (
     LSTM_PARAMETER_KEYS,
     as_array,
     check_lstm_parameters,
-    check_nonempty_sequence,
+    check_sequence_inputs,
     check_shape,
     lstm_sizes,
 )
@@ -338,11 +338,7 @@ def _checked_forward_inputs(x, a0, parameters):
                     break
             else:
                 return x, a0, p, n_y
-    x = as_array("x", x)
-    a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None), "features, then the batch, then time")
-    check_nonempty_sequence(x)
-    check_shape("a0", a0, ("n_a", "m"), (None, x.shape[1]), f"m = {x.shape[1]} from x")
+    x, a0 = check_sequence_inputs(x, a0)
     p, n_y = check_lstm_parameters(parameters, a0.shape[0], x.shape[0])
     return x, a0, p, n_y
 

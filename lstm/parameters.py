@@ -213,6 +213,25 @@ def check_nonempty_sequence(x):
         raise ValueError("x must have at least one time step (T_x >= 1), got T_x = 0")
 
 
+def check_sequence_input(x):
+    """``x`` as an array, checked to be (n_x, m, T_x) with at least one step."""
+    x = as_array("x", x)
+    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None),
+                "features, then the batch, then time")
+    check_nonempty_sequence(x)
+    return x
+
+
+def check_sequence_inputs(x, a0):
+    """``x`` (n_x, m, T_x) and the initial state ``a0`` (n_a, m) as arrays, checked
+    against each other (the same batch m); every sequence's forward pass starts here."""
+    x = check_sequence_input(x)
+    a0 = as_array("a0", a0)
+    m = x.shape[1]
+    check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
+    return x, a0
+
+
 def check_sequence_caches(caches, made_by, step_made_by, step_length):
     """Check the ``(list_of_step_caches, x)`` pair that a sequence's forward pass returns; return both."""
     check_cache("caches", caches, 2, made_by, "list_of_step_caches, x")

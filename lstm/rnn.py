@@ -10,9 +10,9 @@ from .activations import softmax
 from .parameters import (
     as_array,
     check_cache,
-    check_nonempty_sequence,
     check_rnn_parameters,
     check_sequence_caches,
+    check_sequence_inputs,
     check_shape,
     check_step_inputs,
 )
@@ -102,13 +102,8 @@ def rnn_forward(x, a0, parameters):
     caches : tuple
         ``(list_of_step_caches, x)``.
     """
-    x = as_array("x", x)
-    a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None),
-                "features, then the batch, then time")
+    x, a0 = check_sequence_inputs(x, a0)
     n_x, m, T_x = x.shape
-    check_nonempty_sequence(x)
-    check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
     n_a = a0.shape[0]
     _, n_y = check_rnn_parameters(parameters, n_a, n_x)
 

@@ -6,8 +6,8 @@ from .cell import lstm_cell_backward, lstm_cell_forward
 from .parameters import (
     as_array,
     check_lstm_parameters,
-    check_nonempty_sequence,
     check_sequence_caches,
+    check_sequence_inputs,
     check_shape,
 )
 
@@ -38,13 +38,8 @@ def lstm_forward(x, a0, parameters):
         ``(list_of_step_caches, x)``: the T_x caches of :func:`lstm_cell_forward`, in
         time order, and the input.
     """
-    x = as_array("x", x)
-    a0 = as_array("a0", a0)
-    check_shape("x", x, ("n_x", "m", "T_x"), (None, None, None),
-                "features, then the batch, then time")
+    x, a0 = check_sequence_inputs(x, a0)
     n_x, m, T_x = x.shape
-    check_nonempty_sequence(x)
-    check_shape("a0", a0, ("n_a", "m"), (None, m), f"m = {m} from x")
     n_a = a0.shape[0]
     _, n_y = check_lstm_parameters(parameters, n_a, n_x)
 
