@@ -133,3 +133,9 @@ def chromium_or_skip():
         skip_or_fail("Chromium is not installed, so the built pages cannot be opened in a browser; "
                      f"install Debian's package: {INSTALL_CHROMIUM}")
     return chromium
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, for the cross-checks (skipped without it, a failure under CI)."""
+    return import_or_skip("torch", install_hint("crosscheck") + " (torch==2.13.0)")

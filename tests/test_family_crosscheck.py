@@ -18,25 +18,11 @@ from lstm.pytorch import (
     sequence_from_torch,
     sequence_to_torch,
 )
-from tests.conftest import import_or_skip
+from tests.helpers import assert_close
 
-TOLERANCE = 1e-10
 #: (n_x, n_a, m, T_x): n_a > n_x, n_a < n_x, m = 1, T_x = 1, n_x = 1.
 SHAPES = [(3, 5, 4, 6), (4, 2, 1, 5), (2, 3, 5, 1), (1, 4, 3, 3)]
 GATE_GRADIENT_KEYS = ("dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo")
-
-
-@pytest.fixture(scope="module")
-def torch():
-    return import_or_skip("torch", 'install the cross-check extra: pip install -e ".[crosscheck]" (torch==2.13.0)')
-
-
-def assert_close(name, ours, theirs):
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} here, {theirs.shape} in PyTorch"
-    scale = max(1.0, float(np.max(np.abs(theirs))))
-    difference = float(np.max(np.abs(ours - theirs))) / scale
-    assert difference < TOLERANCE, f"{name}: differs from PyTorch by {difference:.2e} (relative)"
 
 
 def random_module(torch, cls, seed, scale=1.5, **kwargs):

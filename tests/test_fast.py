@@ -159,11 +159,6 @@ def test_examples_in_a_batch_do_not_interact(rng):
         assert relative_error(grads[key], value) < 1e-12, key
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return import_or_skip("torch", 'install the cross-check extra: pip install -e ".[crosscheck]" (torch==2.13.0)')
-
-
 def torch_results(torch, parameters, x, a0, da, dtype):
     """States and every gradient from torch.nn.LSTM, with the loss Σ da ⊙ a."""
     net = to_torch_lstm(parameters, dtype=dtype)

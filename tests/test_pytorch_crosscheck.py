@@ -8,23 +8,7 @@ import pytest
 
 import lstm
 from lstm.pytorch import gate_gradients_from_torch, sequence_from_torch, sequence_to_torch, to_torch_lstm
-from tests.conftest import import_or_skip
-from tests.helpers import SHAPES, random_lstm_problem
-
-TOLERANCE = 1e-10
-
-
-@pytest.fixture(scope="module")
-def torch():
-    return import_or_skip("torch", 'install the cross-check extra: pip install -e ".[crosscheck]" (torch==2.13.0)')
-
-
-def assert_close(name, ours, theirs):
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} here, {theirs.shape} in PyTorch"
-    scale = max(1.0, float(np.max(np.abs(theirs))))
-    difference = float(np.max(np.abs(ours - theirs))) / scale
-    assert difference < TOLERANCE, f"{name}: differs from PyTorch by {difference:.2e} (relative)"
+from tests.helpers import SHAPES, assert_close, random_lstm_problem
 
 
 def run_torch(torch, parameters, x, a0, c0, da, dc_last=None):
