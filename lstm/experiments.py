@@ -121,10 +121,10 @@ def memory_task_parameters(model, seed, config=LONG_MEMORY_CONFIG):
     ``"rnn"``: :func:`lstm.initialize_rnn_parameters`. ``"lstm_forget_bias_1"``:
     :func:`lstm.initialize_lstm_parameters` unchanged (forget-gate bias 1). ``"lstm"``:
     the same weights with the *chrono* initialisation of the biases (Tallec & Ollivier,
-    2018): b_f = log(u) with u drawn uniformly in [1, T_max - 1] for each unit, and b_i
-    = -b_f. A forget gate σ(log u) = u / (1 + u) keeps its memory for about 1 / (1 - Γf)
-    = 1 + u steps, so the units start with memories spread from 2 to T_max steps, and
-    their update gates start mostly closed.
+    2018): b_f = log(u) with u drawn uniformly in [1, T_max - 1] for each unit, and
+    b_i = -b_f. A forget gate σ(log u) = u / (1 + u) keeps its memory for about
+    1 / (1 - Γf) = 1 + u steps, so the units start with memories spread from 2 to T_max
+    steps, and their update gates start mostly closed.
     """
     n_x, n_y, n_a = config["n_classes"] + 1, config["n_classes"], config["n_hidden"]
     if model == "rnn":
