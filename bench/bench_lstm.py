@@ -27,6 +27,10 @@ Where the time of one step goes (``step_breakdown``): for the numpy loop (before
 shapes and layouts, replayed alone), the fixed cost of the calls (the whole pass on a problem of the same T with
 n_x = n_a = m = 1, less its products) and the element-wise work (what remains).
 
+The orientation of the recurrent product (``recurrent_product``): the product of the forward pass that stays in
+the loop, timed with one column per example, as lstm.fast lays out its arrays, and with one row per example,
+the transpose: the same numbers and FLOPs, which the BLAS does not run at the same speed.
+
 The load: the script records the load average and how busy the processors were just before and after the run, and
 calls the machine "idle" only when nothing else was running (see :func:`machine_state`); a run on a loaded machine
 says so in its report and in its JSON.
@@ -401,30 +405,29 @@ def product_replay(n_x, n_a, m, T, dtype=np.float64):
     layouts: the input product for all steps, T recurrent products, the prediction layer; T products (15), the
     weight gradients and (17) for all steps."""
     rng = np.random.default_rng(2)
-    hx = rng.normal(size=(T + 1, m, n_a + n_x + 1)).astype(dtype)
+    hx = rng.normal(size=(n_a + n_x + 1, (T + 1) * m)).astype(dtype)
     W = rng.normal(size=(4 * n_a, n_a + n_x)).astype(dtype)
-    Wb_T = rng.normal(size=(n_a + n_x + 1, 4 * n_a)).astype(dtype)
-    W_aT, W_x1T, W_a, W_x = Wb_T[:n_a], Wb_T[n_a:], W[:, :n_a], W[:, n_a:]
+    Wb = rng.normal(size=(4 * n_a, n_a + n_x + 1)).astype(dtype)
+    W_a, W_x1, W_aT, W_xT = Wb[:, :n_a], Wb[:, n_a:], W[:, :n_a].T, W[:, n_a:].T
     Wy = rng.normal(size=(N_Y, n_a)).astype(dtype)
     a = rng.normal(size=(n_a, m * T)).astype(dtype)
-    gates = np.empty((T, m, 4 * n_a), dtype)
-    dz = rng.normal(size=(T, m, 4 * n_a)).astype(dtype)
-    recurrent = np.empty((m, 4 * n_a), dtype)
+    gates = np.empty((4 * n_a, T * m), dtype)
+    dz = rng.normal(size=(4 * n_a, T * m)).astype(dtype)
+    recurrent = np.empty((4 * n_a, m), dtype)
     scores = np.empty((N_Y, m * T), dtype)
-    da_prev = np.empty((m, n_a), dtype)
+    da_prev = np.empty((n_a, m), dtype)
     dWb = np.empty((4 * n_a, n_a + n_x + 1), dtype)
-    dx_all = np.empty((T * m, n_x), dtype)
-    h = hx[:, :, :n_a]
+    dx_all = np.empty((n_x, T * m), dtype)
 
     def run():
-        np.matmul(hx[:T, :, n_a:].reshape(T * m, n_x + 1), W_x1T, out=gates.reshape(T * m, 4 * n_a))
+        np.matmul(W_x1, hx[n_a:, :T * m], out=gates)
         for t in range(T):
-            np.matmul(h[t], W_aT, out=recurrent)
+            np.matmul(W_a, hx[:n_a, t * m:(t + 1) * m], out=recurrent)
         np.matmul(Wy, a, out=scores)
         for t in range(T - 1, -1, -1):
-            np.matmul(dz[t], W_a, out=da_prev)
-        np.matmul(dz.reshape(T * m, 4 * n_a).T, hx[:T].reshape(T * m, n_a + n_x + 1), out=dWb)
-        np.matmul(dz.reshape(T * m, 4 * n_a), W_x, out=dx_all)
+            np.matmul(W_aT, dz[:, t * m:(t + 1) * m], out=da_prev)
+        np.matmul(dz, hx[:, :T * m].T, out=dWb)
+        np.matmul(W_xT, dz, out=dx_all)
     return run
 
 
@@ -460,6 +463,41 @@ def step_breakdown(shape, rounds, backends):
             ("total", total), ("products", products), ("calls", calls),
             ("elementwise", total - products - calls))}
     return out
+
+
+def recurrent_product_orientation(shape, rounds, runs=RUNS):
+    """Microseconds of one recurrent product (15) of the forward pass in the two orientations, float64.
+
+    The same numbers and FLOPs: ``W_a A`` with A of shape (n_a, m), one column per example (the course's
+    orientation, which lstm.fast uses), and its transpose ``Aᵀ W_aᵀ`` with one row per example; each result is
+    written into a contiguous array, as a loop over time needs it. Returns, for each, the median over ``rounds``
+    interleaved rounds in each of ``runs`` runs as min - median - max, and the ratio rows ÷ columns likewise.
+    """
+    n_x, n_a, m, T = shape
+    rng = np.random.default_rng(3)
+    W_a = rng.normal(size=(4 * n_a, n_a))
+    W_aT = np.ascontiguousarray(W_a.T)
+    A = rng.normal(size=(n_a, m))
+    A_T = np.ascontiguousarray(A.T)
+    out, out_T = np.empty((4 * n_a, m)), np.empty((m, 4 * n_a))
+
+    def columns():
+        for _ in range(T):
+            np.matmul(W_a, A, out=out)
+
+    def rows():
+        for _ in range(T):
+            np.matmul(A_T, W_aT, out=out_T)
+
+    per_run = []
+    for _ in range(runs):
+        times = measure({"columns": columns, "rows": rows}, rounds)
+        per_run.append({name: 1e6 * statistics.median(values) / T for name, values in times.items()})
+    ratios = [run["rows"] / run["columns"] for run in per_run]
+    return {"shape": dict(zip(("n_x", "n_a", "m", "T"), shape, strict=True)),
+            "columns_us": spread([run["columns"] for run in per_run]),
+            "rows_us": spread([run["rows"] for run in per_run]),
+            "rows/columns": {**spread(ratios), "runs": ratios}}
 
 
 # --- a whole run ------------------------------------------------------------------------------------------
@@ -523,6 +561,10 @@ def run_benchmark(config_names=("small", "medium", "large"), repeats=None, runs=
             if progress:
                 progress(f"where the time of one step goes: {name}")
             results["step_breakdown"][name] = step_breakdown(CONFIGS[name], 3 * repeats[name], backends)
+    results["recurrent_product"] = {}
+    for name in breakdown:
+        if name in config_names:
+            results["recurrent_product"][name] = recurrent_product_orientation(CONFIGS[name], repeats[name], runs)
     results["load_average_after"] = load_average()
     results["cpu_busy_percent_after"] = cpu_busy_percent()
     results["machine_state_before"] = machine_state(load_before, busy_before, machine["cores"])
@@ -624,7 +666,19 @@ def format_report(results):
             for backend, b in parts["backends"].items():
                 lines.append(f"  {name:<8}{backend:<7}{b['products']:>9.1f} +{b['calls']:>7.1f} +"
                              f"{b['elementwise']:>7.1f} ={b['total']:>9.1f}")
+    orientation = results.get("recurrent_product") or {}
+    if orientation:
+        lines += ["", "one recurrent product, µs: one column per example (used) and one row per example"]
+        for name, result in orientation.items():
+            lines.append(f"  {name:<8}columns {_format_us(result['columns_us'])}, rows "
+                         f"{_format_us(result['rows_us'])}: rows ÷ columns "
+                         f"{_format_spread('rows/columns', result['rows/columns'])}")
     return "\n".join(lines)
+
+
+def _format_us(values):
+    """'70.1 (68.0–75.3)': microseconds, the median then min–max over the runs."""
+    return f"{values['median']:.1f} ({values['min']:.1f}–{values['max']:.1f})"
 
 
 # --- the command -----------------------------------------------------------------------------------------

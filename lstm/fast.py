@@ -34,17 +34,21 @@ stays in the loop.
 
 Memory layout
 -------------
-Numpy stores arrays row by row, so inside this module every array is the transpose of the course's, one row per
-example: ``z⟨t⟩ᵀ = a⟨t-1⟩ᵀ W_aᵀ + x⟨t⟩ᵀ W_xᵀ + bᵀ``, shape (m, 4 n_a). The buffers hold time first:
-``gates`` (T_x, m, 4 n_a), ``c`` (T_x + 1, m, n_a), and ``hx`` (T_x + 1, m, n_a + n_x + 1), whose block t is
-``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ, 1]``. Step t is then one contiguous block, and all steps together are the (T_x·m, ...) matrices
-the big products need, without a copy. Every operation writes into an existing array with an ``out=`` argument, so
-the loop over time creates no temporary arrays.
+Every array keeps the course's orientation, one column per example, and lays the steps side by side: the m columns
+of step t are columns ``t m`` to ``t m + m``. ``gates`` (4 n_a, T_x m) holds z⟨t⟩ and then the gates of every step,
+``c`` (n_a, (T_x + 1) m) the cell states from c⟨0⟩, and ``hx`` (n_a + n_x + 1, (T_x + 1) m) the inputs of the
+products, whose columns of step t are ``[a⟨t-1⟩; x⟨t⟩; 1]``. All steps together are then exactly the matrices
+``X``, ``dZ`` and ``H`` of the big products above, without a copy, and a step is a block of columns that the
+products read in place (numpy hands the BLAS the distance between rows). The orientation matters for speed: the
+product that stays in the loop, ``W_a a⟨t-1⟩`` of shape (4 n_a, n_a) x (n_a, m), runs faster than its transpose
+``a⟨t-1⟩ᵀ W_aᵀ`` on the BLAS measured in chapter 9, when m is small. Every operation writes into an existing array
+with an ``out=`` argument, so the loop over time creates no temporary arrays.
 
-numpy's fixed cost per call is about a quarter of a microsecond when every array is contiguous, and about three
-quarters when one is a slice of rows (such as one gate's block of ``gates[t]``). On small problems that difference
-is most of the time, so each operation works on whole arrays where it can: σ and tanh over the four gates at once,
-and in the backward pass contiguous copies, made once per block of steps, of what each step reads.
+numpy's fixed cost per call is about a quarter of a microsecond when every array is contiguous, and more when one
+is a block of a larger array (such as one step's columns). On small problems that difference is most of the time,
+so the numpy loop computes each step's gates in a contiguous buffer, works on whole blocks where it can (σ and tanh
+over the four gates at once), and in the backward pass computes what does not depend on the incoming gradients for
+a block of steps at a time.
 
 Workspaces
 ----------
@@ -60,8 +64,8 @@ element of a workspace is written before it is read, so nothing left by an earli
 keeps the arrays of the last two shapes used per thread; :func:`workspace_nbytes` reports what it holds and
 :func:`release_workspaces` frees it.
 
-σ(z) = tanh(z/2)/2 + 1/2 never overflows (``z = ±1000`` gives exactly 0 and 1). With the sigmoid gates' rows of W
-and b halved (exact in floating point), one call to tanh serves all four gates of a step.
+In the numpy loop, σ(z) = tanh(z/2)/2 + 1/2, which never overflows (``z = ±1000`` gives exactly 0 and 1). With the
+sigmoid gates' rows of W and b halved (exact in floating point), one call to tanh serves all four gates of a step.
 
 Fused element-wise work
 -----------------------
@@ -70,9 +74,11 @@ work around it when numpy does it: each of its dozen calls reads and writes whol
 With Numba installed (the optional extra, ``pip install -e ".[fast]"``), the loops over time call two compiled
 kernels of :mod:`lstm.fast_kernels` instead, one per step and direction, which do all of a step's element-wise work
 in one pass: the four activations, (4) and (6) in the forward pass; ``dc_total``, (7)-(10) and (16) in the backward
-pass. The numpy code below stays as the readable statement of what the kernels fuse, and runs when Numba is not
-installed or when :func:`set_backend` asks for it; :data:`BACKEND` (or :func:`backend`) says which one runs. The two
-give the same numbers to rounding (about 1e-16 relative in float64).
+pass. Their loops run along the rows, over the m examples of a step, which sit next to each other in memory, so the
+compiled code works on several numbers at once (vector instructions), exp, σ and tanh included. The numpy code
+below stays as the readable statement of what the kernels fuse, and runs when Numba is not installed or when
+:func:`set_backend` asks for it; :data:`BACKEND` (or :func:`backend`) says which one runs. The two give the same
+numbers to rounding (about 1e-16 relative in float64).
 
 Both functions accept ``dtype=np.float64`` (the default, equal to the reference to about 1e-15) or ``np.float32``
 (half the memory and about twice the speed of the products; about 1e-6 relative accuracy).
@@ -161,16 +167,17 @@ class FastCaches:
     ----------
     W : ndarray, shape (4 n_a, n_a + n_x)
         The stacked gate weights ``[Wo; Wf; Wi; Wc]`` in the computation's dtype.
-    hx : ndarray, shape (T_x + 1, m, n_a + n_x + 1)
-        The inputs of the products, one row per example: ``hx[t]`` is ``[a⟨t-1⟩ᵀ, x⟨t⟩ᵀ, 1]`` for step t
-        (counting from 0, so ``hx[0, :, :n_a]`` is a0ᵀ); the column of ones carries the bias. The last block holds
-        the final hidden state beside zeros (and the ones).
-    gates : ndarray, shape (T_x, m, 4 n_a)
-        The gate values after σ or tanh: ``gates[t]`` holds Γo, Γf, Γu, c̃ of step t side by side, in
-        ``GATE_ORDER``, each (m, n_a).
-    c : ndarray, shape (T_x + 1, m, n_a)
-        Cell states, transposed; ``c[0]`` is the zero initial state, ``c[t + 1]`` the state after step t.
-    tanh_c : ndarray, shape (T_x, m, n_a)
+    hx : ndarray, shape (n_a + n_x + 1, (T_x + 1) m)
+        The inputs of the products, one column per example and step: columns ``t m`` to ``t m + m`` hold
+        ``[a⟨t-1⟩; x⟨t⟩; 1]`` for step t (counting from 0, so ``hx[:n_a, :m]`` is a0); the row of ones carries the
+        bias. The last block holds the final hidden state above zeros (and the ones).
+    gates : ndarray, shape (4 n_a, T_x m)
+        The gate values after σ or tanh: the columns of step t hold Γo, Γf, Γu, c̃ of that step, blocks of n_a
+        rows in ``GATE_ORDER``.
+    c : ndarray, shape (n_a, (T_x + 1) m)
+        Cell states; the first m columns are the zero initial state, the columns of block t + 1 the state after
+        step t.
+    tanh_c : ndarray, shape (n_a, T_x m)
         tanh of the cell state after each step, computed once in the forward pass and reused by (7) and by the
         gradient ``dc_total``.
     """
@@ -345,18 +352,18 @@ def _checked_forward_inputs(x, a0, parameters):
 
 @lru_cache(maxsize=4)
 def _sigmoid_scales(m, n_a, dtype):
-    """``half`` and ``shift``, shape (m, 4 n_a): 1/2 and 1/2 for the three sigmoid gates, 1 and 0 for the candidate.
+    """``half`` and ``shift``, shape (4 n_a, m): 1/2 and 1/2 in the sigmoid gates' rows, 1 and 0 in the candidate's.
 
     σ(z) = tanh(z/2)/2 + 1/2: multiplying the sigmoid gates' weights and biases by ``half`` before the tanh, and the
     tanh by ``half`` and adding ``shift`` after it, gives Γo, Γf, Γu and leaves c̃ = tanh(z) as it is. Both have the
     shape of one step's gates, because numpy combines arrays of equal shape several times faster than it broadcasts a
-    row over a matrix. Made once per (m, n_a, dtype) and read-only, since every call shares them (the last four
+    column over a matrix. Made once per (m, n_a, dtype) and read-only, since every call shares them (the last four
     kinds are kept, for all threads; :func:`release_workspaces` lets them go too).
     """
-    half = np.full((m, 4 * n_a), 0.5, dtype=dtype)
-    half[:, 3 * n_a:] = 1
-    shift = np.full((m, 4 * n_a), 0.5, dtype=dtype)
-    shift[:, 3 * n_a:] = 0
+    half = np.full((4 * n_a, m), 0.5, dtype=dtype)
+    half[3 * n_a:] = 1
+    shift = np.full((4 * n_a, m), 0.5, dtype=dtype)
+    shift[3 * n_a:] = 0
     half.flags.writeable = shift.flags.writeable = False
     return half, shift
 
@@ -401,58 +408,55 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     n_a = a0.shape[0]
 
     # The caches' arrays, from the pool of workspaces: every element of each is written
-    # below before it is read.
+    # below before it is read. One column per example and step, step t in columns
+    # t m to t m + m (see "Memory layout" above).
     W = _workspace("W", (4 * n_a, n_a + n_x), dtype)
-    hx = _workspace("hx", (T_x + 1, m, n_a + n_x + 1), dtype)  # [a<t-1>ᵀ, x<t>ᵀ, 1]
-    gates = _workspace("gates", (T_x, m, 4 * n_a), dtype)
-    c = _workspace("c", (T_x + 1, m, n_a), dtype)
-    tanh_c = _workspace("tanh_c", (T_x, m, n_a), dtype)
+    hx = _workspace("hx", (n_a + n_x + 1, (T_x + 1) * m), dtype)  # [a<t-1>; x<t>; 1]
+    gates = _workspace("gates", (4 * n_a, T_x * m), dtype)
+    c = _workspace("c", (n_a, (T_x + 1) * m), dtype)
+    tanh_c = _workspace("tanh_c", (n_a, T_x * m), dtype)
 
     # The stacked weights [Wo; Wf; Wi; Wc] (4 n_a, n_a + n_x), converted once per call.
-    W_blocks = [p["W" + gate] for gate in GATE_ORDER]
-    np.concatenate(W_blocks, axis=0, out=W, casting="unsafe")
-    # Inside, rows are examples: z<t>ᵀ = a<t-1>ᵀ W_aᵀ + [x<t>ᵀ, 1] [W_xᵀ; bᵀ], shape
-    # (m, 4 n_a): the bias is the weight of an input that is always 1, so the product
-    # adds it. The transposed weights and the bias are the rows of one array,
-    # [W_aᵀ; W_xᵀ; bᵀ], shape (n_a + n_x + 1, 4 n_a).
+    np.concatenate([p["W" + gate] for gate in GATE_ORDER], axis=0, out=W, casting="unsafe")
+    # z<t> = W_a a<t-1> + [W_x, b] [x<t>; 1], shape (4 n_a, m): the bias is the weight
+    # of an input that is always 1, so the product adds it.
     # σ(z) = tanh(z/2)/2 + 1/2. With the sigmoid gates' weights and biases halved, ONE
     # call to tanh serves all four gates in the numpy loop, and one multiply-add (by 1
     # and 0 for the candidate) turns three of them into σ; the kernels compute σ(2 z).
     # Halving is exact in binary floating point: the results do not change.
     half, shift = _sigmoid_scales(m, n_a, dtype)
-    Wb_half_T = _workspace("Wb_half_T", (n_a + n_x + 1, 4 * n_a), dtype)
-    np.multiply(W.T, half[0], out=Wb_half_T[:-1])
-    b_blocks = [p["b" + gate] for gate in GATE_ORDER]
-    np.concatenate(b_blocks, axis=0, out=Wb_half_T[-1:].T, casting="unsafe")
-    np.multiply(Wb_half_T[-1], half[0], out=Wb_half_T[-1])
-    # (n_a, 4 n_a) multiplies a<t-1>ᵀ; the rest multiplies [x<t>ᵀ, 1].
-    W_aT, W_x1T = Wb_half_T[:n_a], Wb_half_T[n_a:]
+    Wb_half = _workspace("Wb_half", (4 * n_a, n_a + n_x + 1), dtype)  # [W, b], halved
+    np.multiply(W, half[:, :1], out=Wb_half[:, :-1])
+    b = np.concatenate([p["b" + gate] for gate in GATE_ORDER], axis=0)
+    np.multiply(b, half[:, :1], out=Wb_half[:, -1:], casting="unsafe")
+    # (4 n_a, n_a) multiplies a<t-1>; (4 n_a, n_x + 1) multiplies [x<t>; 1].
+    W_a_half, W_x1_half = Wb_half[:, :n_a], Wb_half[:, n_a:]
 
-    hx[0, :, :n_a] = a0.T
-    hx[:T_x, :, n_a:-1] = x.transpose(2, 1, 0)  # (n_x, m, T_x) -> (T_x, m, n_x)
-    hx[T_x, :, n_a:-1] = 0
-    hx[:, :, -1] = 1
-    c[0] = 0  # c<0>
+    hx[:n_a, :m] = a0
+    steps = hx.reshape(n_a + n_x + 1, T_x + 1, m)  # a view with the steps on an axis of their own
+    steps[n_a:-1, :T_x] = x.transpose(0, 2, 1)  # (n_x, m, T_x) -> (n_x, T_x, m)
+    steps[n_a:-1, T_x] = 0
+    hx[-1] = 1
+    c[:, :m] = 0  # c<0>
 
     # The input half of (1), (2), (3), (5) and the bias for every step in ONE product:
-    # (T_x m, n_x + 1) @ (n_x + 1, 4 n_a).
-    z = gates.reshape(T_x * m, 4 * n_a)
-    np.matmul(hx[:T_x, :, n_a:].reshape(T_x * m, n_x + 1), W_x1T, out=z)
+    # (4 n_a, n_x + 1) @ (n_x + 1, T_x m).
+    np.matmul(W_x1_half, hx[n_a:, :T_x * m], out=gates)
 
-    recurrent = np.empty((m, 4 * n_a), dtype=dtype)  # a<t-1>ᵀ W_aᵀ, one product a step
-    h = hx[:, :, :n_a]  # h[t] is a<t-1>ᵀ, (m, n_a)
+    recurrent = np.empty((4 * n_a, m), dtype=dtype)  # W_a a<t-1>, one product a step
+    a_all = hx[:n_a]  # the columns of step t are a<t-1>, (n_a, m)
     if BACKEND == "numba":  # each step's element-wise work in one compiled pass
         forward_step = fast_kernels.KERNELS[dtype][0]
         for t in range(T_x):
-            np.matmul(h[t], W_aT, out=recurrent)
+            np.matmul(W_a_half, a_all[:, t * m:(t + 1) * m], out=recurrent)
             forward_step(gates, recurrent, c, tanh_c, hx, t)
     else:
-        _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift)
+        _forward_loop_numpy(gates, recurrent, c, tanh_c, a_all, W_a_half, half, shift)
 
     # Back to the course's (rows, m, T_x), in arrays that the caller owns (changing
     # them cannot change the cache).
-    a = _time_last(hx[1:, :, :n_a], "a")
-    c_out = _time_last(c[1:], "c_out")
+    a = _time_last(a_all[:, m:], m, "a")
+    c_out = _time_last(c[:, m:], m, "c_out")
 
     # Predictions for every step with one product, Wy a + by over the columns of a
     # (n_a, m T_x), already in the course's order; then the softmax over the n_y
@@ -469,61 +473,54 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     return a, y, c_out, FastCaches(W=W, hx=hx, gates=gates, c=c, tanh_c=tanh_c)
 
 
-def _forward_loop_numpy(gates, recurrent, c, tanh_c, h, W_aT, half, shift):
+def _forward_loop_numpy(gates, z_t, c, tanh_c, a_all, W_a_half, half, shift):
     """The loop of :func:`lstm_forward` in numpy calls: what the forward kernel fuses.
 
     ``gates`` holds the input part of every step's (halved) pre-activations on entry
-    and the gates on return; ``c[t + 1]``, ``tanh_c[t]`` and ``h[t + 1]`` (a view of
-    the first n_a columns of ``hx``) are written for every step t.
+    and the gates on return; the columns of step t + 1 of ``c`` and ``a_all`` (the first
+    n_a rows of ``hx``) and those of step t of ``tanh_c`` are written for every step t.
+    ``z_t`` (4 n_a, m) is a contiguous buffer in which each step's gates are computed.
     """
-    T_x, m, n_a = tanh_c.shape
-    candidate_in = np.empty((m, n_a), dtype=gates.dtype)  # Γu ⊙ c̃
-    # Views over every step, made once: o[t] is Γo of step t, (m, n_a).
-    o, f, i, cc = (gates[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
+    n_a, m = tanh_c.shape[0], z_t.shape[1]
+    T_x = tanh_c.shape[1] // m
+    candidate_in = np.empty((n_a, m), dtype=gates.dtype)  # Γu ⊙ c̃
+    o, f, i, cc = (z_t[k * n_a:(k + 1) * n_a] for k in range(4))  # views of z_t, (n_a, m)
     for t in range(T_x):
-        # (m, 4 n_a): the (halved) pre-activations, then the gates
-        zt, c_t, tanh_c_t = gates[t], c[t + 1], tanh_c[t]
-        np.matmul(h[t], W_aT, out=recurrent)
-        np.add(zt, recurrent, out=zt)
-        np.tanh(zt, out=zt)  # (3) c̃ in the last block; tanh(z/2) in the others
-        np.multiply(zt, half, out=zt)
-        np.add(zt, shift, out=zt)  # (5), (1), (2): Γ = tanh(z/2)/2 + 1/2; c̃ as is
-        np.multiply(f[t], c[t], out=c_t)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
-        np.multiply(i[t], cc[t], out=candidate_in)
-        np.add(c_t, candidate_in, out=c_t)
-        np.tanh(c_t, out=tanh_c_t)
-        np.multiply(o[t], tanh_c_t, out=h[t + 1])  # (6) a<t> = Γo ⊙ tanh(c<t>)
+        now, after = slice(t * m, (t + 1) * m), slice((t + 1) * m, (t + 2) * m)
+        c_next, tanh_c_t = c[:, after], tanh_c[:, now]
+        np.matmul(W_a_half, a_all[:, now], out=z_t)
+        np.add(z_t, gates[:, now], out=z_t)  # the (halved) pre-activations, then the gates
+        np.tanh(z_t, out=z_t)  # (3) c̃ in the last block; tanh(z/2) in the others
+        np.multiply(z_t, half, out=z_t)
+        np.add(z_t, shift, out=z_t)  # (5), (1), (2): Γ = tanh(z/2)/2 + 1/2; c̃ as is
+        gates[:, now] = z_t
+        np.multiply(f, c[:, now], out=c_next)  # (4) c<t> = Γf ⊙ c<t-1> + Γu ⊙ c̃
+        np.multiply(i, cc, out=candidate_in)
+        np.add(c_next, candidate_in, out=c_next)
+        np.tanh(c_next, out=tanh_c_t)
+        np.multiply(o, tanh_c_t, out=a_all[:, after])  # (6) a<t> = Γo ⊙ tanh(c<t>)
 
 
-def _time_last(steps, name):
-    """An array (rows, m, T_x) holding ``steps`` (T_x, m, rows), the internal layout, in the course's layout.
+def _time_last(steps, m, name):
+    """An array (rows, m, T_x) holding ``steps`` (rows, T_x m), the internal layout, in the course's layout.
 
-    The array is the workspace ``name`` (:func:`_workspace`): nothing else refers to it, and it is overwritten
-    whole. Copied one step at a time for large arrays: each step is then a block of memory read in order, which is
-    several times faster than one transposing copy that jumps through the whole array for every number.
+    ``steps`` may be a view whose rows are further apart than T_x m numbers (a block of rows of ``hx``). The
+    array is the workspace ``name`` (:func:`_workspace`): nothing else refers to it, and it is overwritten whole.
     """
-    T_x, m, rows = steps.shape
+    rows, T_x = steps.shape[0], steps.shape[1] // m
     out = _workspace(name, (rows, m, T_x), steps.dtype)
-    if steps.size < 1 << 14:
-        np.copyto(out, steps.transpose(2, 1, 0))
-    else:
-        for t in range(T_x):
-            out[:, :, t] = steps[t].T
+    np.copyto(out, steps.reshape(rows, T_x, m).transpose(0, 2, 1))
     return out
 
 
 def _time_first(values, name, dtype):
-    """The workspace ``name``, shape (T_x, m, rows), holding ``values`` (rows, m, T_x) converted to ``dtype``.
+    """The workspace ``name``, shape (rows, T_x m), holding ``values`` (rows, m, T_x) converted to ``dtype``.
 
-    The inverse of :func:`_time_last`, and copied one step at a time for large arrays for the same reason.
+    The inverse of :func:`_time_last`.
     """
     rows, m, T_x = values.shape
-    out = _workspace(name, (T_x, m, rows), dtype)
-    if values.size < 1 << 14:
-        np.copyto(out, values.transpose(2, 1, 0))
-    else:
-        for t in range(T_x):
-            out[t] = values[:, :, t].T
+    out = _workspace(name, (rows, T_x * m), dtype)
+    np.copyto(out.reshape(rows, T_x, m), values.transpose(0, 2, 1))
     return out
 
 
@@ -605,26 +602,27 @@ _BLOCK_NUMBERS = 1 << 17
 def _gate_factors(gates, c, tanh_c, dz, into_c):
     """The parts of (7)-(10) that the incoming gradients multiply, for a block of K steps at once.
 
+    Every array holds the K steps' columns side by side (K m columns), as in :class:`FastCaches`.
+
     Parameters
     ----------
-    gates : ndarray, shape (K, m, 4 n_a)
-        Γo, Γf, Γu, c̃ of the K steps, stacked along the last axis.
-    c : ndarray, shape (K, m, n_a)
+    gates : ndarray, shape (4 n_a, K m)
+        Γo, Γf, Γu, c̃ of the K steps, blocks of n_a rows in ``GATE_ORDER``.
+    c : ndarray, shape (n_a, K m)
         The cell states *before* each step, c⟨t-1⟩.
-    tanh_c : ndarray, shape (K, m, n_a)
+    tanh_c : ndarray, shape (n_a, K m)
         tanh(c⟨t⟩) after each step.
-    dz : ndarray, shape (K, m, 4 n_a)
+    dz : ndarray, shape (4 n_a, K m)
         Filled with ``tanh(c⟨t⟩) Γo (1 - Γo)``, ``c⟨t-1⟩ Γf (1 - Γf)``, ``c̃ Γu (1 - Γu)``, ``Γu (1 - c̃²)``: (7) is
         the first times the gradient at a⟨t⟩, (10), (9), (8) are the others times ``dc_total``.
-    into_c : ndarray, shape (K, m, n_a)
+    into_c : ndarray, shape (n_a, K m)
         Filled with ``Γo (1 - tanh²(c⟨t⟩))``, the derivative of a⟨t⟩ with respect to c⟨t⟩.
     """
-    n_a = tanh_c.shape[2]
-    o, i, cc = gates[:, :, :n_a], gates[:, :, 2 * n_a:3 * n_a], gates[:, :, 3 * n_a:]
-    dzo, dzf, dzi, dzc = (dz[:, :, k * n_a:(k + 1) * n_a] for k in range(4))
+    n_a = tanh_c.shape[0]
+    o, i, cc = gates[:n_a], gates[2 * n_a:3 * n_a], gates[3 * n_a:]
+    dzo, dzf, dzi, dzc = (dz[k * n_a:(k + 1) * n_a] for k in range(4))
     # Each gate's derivative with respect to its pre-activation: σ' = (1 - σ) σ for Γo, Γf, Γu, computed over all
-    # four blocks (one contiguous block of memory is several times faster for numpy than three quarters of each
-    # row) ...
+    # four blocks (one call over the whole array is cheaper than three calls over blocks of it) ...
     np.subtract(1, gates, out=dz)
     np.multiply(dz, gates, out=dz)
     np.multiply(cc, cc, out=dzc)  # ... then the candidate's block replaced by tanh' = 1 - c̃²
@@ -667,8 +665,9 @@ def lstm_backward(da, caches):
     _check_caches(caches)
     W, hx, gates = caches.W, caches.hx, caches.gates
     c, tanh_c = caches.c, caches.tanh_c
-    T_x, m, n_a4 = gates.shape
-    n_a = n_a4 // 4
+    n_a, T_x_m = tanh_c.shape
+    m = hx.shape[1] - T_x_m
+    T_x = T_x_m // m
     dtype = W.dtype
     expected = (n_a, m, T_x)
     if not (type(da) is np.ndarray and da.shape == expected and da.dtype.kind in "iuf"):
@@ -676,87 +675,79 @@ def lstm_backward(da, caches):
         check_shape("da", da, ("n_a", "m", "T_x"), expected,
                     "its time axis must match the forward pass")
 
-    # The gate gradients of every step, stacked o, f, i, c: (T_x, m, 4 n_a).
-    dz = _workspace("dz", (T_x, m, 4 * n_a), dtype)
-    # (4 n_a, n_a), (4 n_a, n_x): views, which the products read in place.
-    W_a, W_x = W[:, :n_a], W[:, n_a:]
+    # The upstream gradients in the layout of the caches (n_a, T_x m), in their dtype.
+    da_steps = _time_first(da, "da_steps", dtype)
+    # The gate gradients of every step, stacked o, f, i, c: (4 n_a, T_x m).
+    dz = _workspace("dz", (4 * n_a, T_x * m), dtype)
+    # (n_a, 4 n_a), (n_x, 4 n_a): transposed views, which the products read in place.
+    W_aT, W_xT = W[:, :n_a].T, W[:, n_a:].T
     if BACKEND == "numba":  # each step's element-wise work in one compiled pass
-        # (T_x, m, n_a): da_steps[t] is the upstream gradient on a<t>ᵀ.
-        da_steps = _time_first(da, "da_steps", dtype)
-        da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none at first)
-        dc_next = np.zeros((m, n_a), dtype=dtype)  # dc<t> from step t+1, then (16)
+        da_prev = np.zeros((n_a, m), dtype=dtype)  # (15) of step t+1 (none at first)
+        dc_next = np.zeros((n_a, m), dtype=dtype)  # dc<t> from step t+1, then (16)
         backward_step = fast_kernels.KERNELS[dtype][1]
         for t in range(T_x - 1, -1, -1):
             backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
-            np.matmul(dz[t], W_a, out=da_prev)  # (15), the one product per step
+            np.matmul(W_aT, dz[:, t * m:(t + 1) * m], out=da_prev)  # (15), one product a step
     else:
-        da_prev = _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a)
-    return _backward_products(dz, hx, W_x, da_prev)
+        da_prev = _backward_loop_numpy(da_steps, gates, c, tanh_c, dz, W_aT)
+    return _backward_products(dz, hx, W_xT, da_prev)
 
 
-def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_a):
+def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_aT):
     """The loop over time of :func:`lstm_backward` in numpy calls: what :func:`lstm.fast_kernels.backward_step` fuses.
 
-    Fills ``dz`` with the gate gradients of every step, (7)-(10); returns (15) at the first step, da0ᵀ (m, n_a).
+    ``da`` (n_a, T_x m) holds the upstream gradients in the caches' layout. Fills ``dz`` with the gate gradients of
+    every step, (7)-(10); returns (15) at the first step, da0 (n_a, m).
     """
-    T_x, m, n_a = tanh_c.shape
+    n_a, m = W_aT.shape[0], c.shape[1] - tanh_c.shape[1]
+    T_x = tanh_c.shape[1] // m
     dtype = dz.dtype
-    da_steps = da.transpose(2, 1, 0)  # (T_x, m, n_a), a view: da_steps[t] is the upstream gradient on a<t>ᵀ
-
-    dh = np.empty((m, n_a), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
-    dc_total = np.empty((m, n_a), dtype=dtype)  # the gradient reaching c<t> along both paths
-    dc_next = np.zeros((m, n_a), dtype=dtype)  # the gradient on c<t> from step t+1 (none after the last step)
-    da_prev = np.zeros((m, n_a), dtype=dtype)  # (15) of step t+1 (none after the last step)
-    # What multiplies each block of a step's gate factors, laid out like the gates: [dh, dc_total, dc_total,
-    # dc_total]. One multiplication of two arrays of equal shape then gives all four gate gradients.
-    upstream = np.empty((m, 4 * n_a), dtype=dtype)
-    upstream_blocks, dc_total_column = upstream.reshape(m, 4, n_a), dc_total[:, None]  # views, made once
+    dh = np.empty((n_a, m), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
+    dc_total = np.empty((n_a, m), dtype=dtype)  # the gradient reaching c<t> along both paths
+    dc_next = np.zeros((n_a, m), dtype=dtype)  # the gradient on c<t> from step t+1 (none after the last step)
+    da_prev = np.zeros((n_a, m), dtype=dtype)  # (15) of step t+1 (none after the last step)
     # The factors of (7)-(10) that do not depend on the incoming gradients are computed a block of steps at a
-    # time: few numpy calls for short sequences, and blocks small enough to stay in the processor's cache. With
-    # them, each block gets contiguous copies of what its steps read (Γf and the upstream gradients): numpy
-    # combines whole arrays several times faster than slices of rows.
+    # time: few numpy calls for short sequences, and blocks small enough to stay in the processor's cache.
     block = min(T_x, max(1, _BLOCK_NUMBERS // (m * 4 * n_a)))
-    into_c = np.empty((block, m, n_a), dtype=dtype)  # Γo (1 - tanh²(c<t>)) for the steps of one block
-    forget = np.empty((block, m, n_a), dtype=dtype)  # Γf
-    da_block = np.empty((block, m, n_a), dtype=dtype)  # da<t>ᵀ
+    into_c = np.empty((n_a, block * m), dtype=dtype)  # Γo (1 - tanh²(c<t>)) for the steps of one block
     for stop in range(T_x, 0, -block):
         start = max(0, stop - block)
-        steps = stop - start
-        _gate_factors(gates[start:stop], c[start:stop], tanh_c[start:stop], dz[start:stop], into_c[:steps])
-        np.copyto(forget[:steps], gates[start:stop, :, n_a:2 * n_a])
-        np.copyto(da_block[:steps], da_steps[start:stop])  # also converts da to the dtype of the caches
-        for k in reversed(range(steps)):  # step t = start + k
-            np.add(da_block[k], da_prev, out=dh)
-            np.multiply(dh, into_c[k], out=dc_total)
+        columns = slice(start * m, stop * m)
+        _gate_factors(gates[:, columns], c[:, columns], tanh_c[:, columns], dz[:, columns],
+                      into_c[:, :(stop - start) * m])
+        for t in reversed(range(start, stop)):
+            now, k = slice(t * m, (t + 1) * m), slice((t - start) * m, (t - start + 1) * m)
+            np.add(da[:, now], da_prev, out=dh)
+            np.multiply(dh, into_c[:, k], out=dc_total)
             np.add(dc_total, dc_next, out=dc_total)  # dc_total = dc_next + da<t> ⊙ Γo ⊙ (1 - tanh²(c<t>))
-            upstream_blocks[:, 0] = dh
-            upstream_blocks[:, 1:] = dc_total_column
-            dz_t = dz[start + k]
-            np.multiply(dz_t, upstream, out=dz_t)  # (7) dzo, (10) dzf, (9) dzi, (8) dzc
-            np.multiply(dc_total, forget[k], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
-            np.matmul(dz_t, W_a, out=da_prev)  # (15) da_prev, the one product per step
+            dz_t = dz[:, now]
+            np.multiply(dz_t[:n_a], dh, out=dz_t[:n_a])  # (7) dzo
+            gated = dz_t[n_a:].reshape(3, n_a, m)  # a view: the blocks of Γf, Γu, c̃
+            np.multiply(gated, dc_total, out=gated)  # (10) dzf, (9) dzi, (8) dzc
+            np.multiply(dc_total, gates[n_a:2 * n_a, now], out=dc_next)  # (16) dc_prev = dc_total ⊙ Γf
+            np.matmul(W_aT, dz_t, out=da_prev)  # (15) da_prev, the one product per step
     return da_prev
 
 
-def _backward_products(dz, hx, W_x, da_prev):
+def _backward_products(dz, hx, W_xT, da_prev):
     """The products after the loop: (11)-(14) with the bias gradients, and (17); the gradients by name."""
-    T_x, m, n_a4 = dz.shape
-    n_a, n_x, dtype = n_a4 // 4, W_x.shape[1], dz.dtype
-    dz_all = dz.reshape(T_x * m, 4 * n_a)  # every step's gate gradients, one row per (step, example)
+    n_a4, T_x_m = dz.shape
+    n_a, n_x, m, dtype = n_a4 // 4, W_xT.shape[0], hx.shape[1] - T_x_m, dz.dtype
     # (11)-(14) for all gates and steps in ONE product, with the bias gradients beside them: the gradient of the
-    # weight of the input that is always 1, Σ dz, is the last column.
+    # weight of the input that is always 1, Σ dz, is the last column. (4 n_a, T_x m) @ (T_x m, n_a + n_x + 1).
     dWb = _workspace("dWb", (4 * n_a, n_a + n_x + 1), dtype)
-    np.matmul(dz_all.T, hx[:T_x].reshape(T_x * m, n_a + n_x + 1), out=dWb)
+    np.matmul(dz, hx[:, :T_x_m].T, out=dWb)
     dW, db = dWb[:, :-1], dWb[:, -1:]  # (4 n_a, n_a + n_x), (4 n_a, 1)
-    dx_all = _workspace("dx_all", (T_x * m, n_x), dtype)  # a temporary, copied into dx below
-    np.matmul(dz_all, W_x, out=dx_all)  # (17) for every step in one product, (T_x m, n_x)
-    dx = _time_last(dx_all.reshape(T_x, m, n_x), "dx")
+    dx_all = _workspace("dx_all", (n_x, T_x_m), dtype)  # a temporary, copied into dx below
+    np.matmul(W_xT, dz, out=dx_all)  # (17) for every step in one product, (n_x, T_x m)
+    dx = _time_last(dx_all, m, "dx")
     # The gate blocks of dW and db in the course's names (views of one array, which the caller owns).
-    gradients = {"dx": dx, "da0": np.ascontiguousarray(da_prev.T)}
+    gradients = {"dx": dx, "da0": da_prev}
     for dW_name, db_name, k in _GRADIENT_BLOCKS:
         rows = slice(k * n_a, (k + 1) * n_a)
         gradients[dW_name], gradients[db_name] = dW[rows], db[rows]
     return gradients
+
 
 
 __all__ = [

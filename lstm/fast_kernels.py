@@ -8,49 +8,134 @@ registers, and writing each result once. The matrix products stay with numpy (an
 - :func:`backward_step`: the gradient reaching c⟨t⟩ along both paths (``dc_total``), the gate gradients (7)-(10)
   and the cell-state gradient passed back, (16).
 
-The kernels are plain Python loops over numbers: with Numba (``pip install -e ".[fast]"``) they are compiled to
-machine code on first use and the result is cached on disk, so the compile is paid once per machine;
-without Numba this module is not used (:data:`lstm.fast.BACKEND` says ``"numpy"``). Their arrays must be
-C-contiguous and of one dtype (float32 or float64): two compiled versions of each kernel, no more.
+The arrays are laid out as in :mod:`lstm.fast`: one row per unit, one column per example and step, the m columns of
+step t side by side (columns ``t m`` to ``t m + m``). Every loop below runs along a row, over the m examples of a
+step, which are next to each other in memory: the compiler turns such a loop into vector instructions that work on
+four float64 or eight float32 numbers at once.
 
-The C library's tanh is several times slower than its exp, and at these sizes the transcendental functions are most
-of the element-wise time. So σ(z) = 1 / (1 + exp(-z)) is computed with exp (at z = -1000, exp(1000) is inf and
-σ exactly 0, with no warning: compiled code raises none), and tanh with :func:`tanh`, which uses one exp for
-|x| > 0.625 and a rational function below, where ``1 - 2 / (exp(2x) + 1)`` would lose digits: both within about
-three units in the last place of the true value, as accurate as numpy's tanh.
+With Numba (``pip install -e ".[fast]"``) the kernels are compiled to machine code on first use and the result is
+cached on disk, so the compile is paid once per machine; without Numba this module is not used
+(:data:`lstm.fast.BACKEND` says ``"numpy"``). Their arrays must be of one dtype (float32 or float64), each row
+contiguous: two compiled versions of each kernel, no more.
+
+σ, tanh and exp
+---------------
+σ and tanh are most of a step's element-wise time, and both come down to exp. The C library's exp works on one
+number at a time, so a loop that calls it cannot use vector instructions; the exp below is written in arithmetic
+the compiler can vectorise (the standard method of the C libraries themselves):
+
+    e^x = 2^n e^r,   n = round(x / ln 2),   r = x - n ln 2,   |r| <= (ln 2) / 2
+
+e^r is its Taylor polynomial (degree 13 in float64, 7 in float32: the first term left out is below half a unit in
+the last place), and 2^n is built directly from its bits: a float's exponent field holds n + 1023 (float64) or
+n + 127 (float32). It is only ever called with x <= 0, so it never overflows, and it returns exactly 0 below the
+smallest normal number's logarithm. Then, with e = exp(-|z|), which lies in [0, 1]:
+
+    σ(z) = 1 / (1 + e) for z >= 0,  e / (1 + e) for z < 0;    tanh(x) = sign(x) (1 - e) / (1 + e) with z = 2x
+
+except that tanh uses a rational function for |x| <= 0.625, where 1 - e would lose digits. Both are within a few
+units in the last place of the true values, and exactly 0, 1 or ±1 at ±1000, with no warning (compiled code raises
+none). Each activation ends with one division: the two branches only choose what is divided, so the loop has no
+jumps for the compiler to avoid.
 """
 
 import math
+import struct
 import time
 
 import numpy as np
 
 try:
     import numba
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
 except ImportError:  # the optional extra is not installed: lstm.fast uses its numpy path
     numba = None
 
 #: True when Numba is installed and the kernels below are compiled.
 AVAILABLE = numba is not None
 
+#: Compiler flags: "contract" lets a multiply and an add become one fused multiply-add (FMA) instruction. No flag
+#: that assumes away infinities or NaN: exp, σ and tanh rely on them at ±1000.
+_FASTMATH = {"contract"}
+
 
 def _jit(function):
     """Compile ``function`` with Numba (no Python objects inside, cached on disk), or leave it as it is."""
     if numba is None:
         return function
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH)(function)
 
 
 def _inline(function):
     """Compile ``function`` to be inlined into the kernels that call it, or leave it as it is."""
     if numba is None:
         return function
-    return numba.njit(cache=True, inline="always")(function)
+    return numba.njit(cache=True, inline="always", error_model="numpy", fastmath=_FASTMATH)(function)
 
 
-# The rational approximation of tanh(x) = x + x³ P(x²) / Q(x²) on |x| <= 0.625, from the Cephes library.
-_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
-_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
+# --- the bits of a float --------------------------------------------------------------------------------------
+
+#: For each dtype: the integer of its width, the struct codes of both, the bits of the significand.
+_FORMATS = {np.dtype(np.float64): ("q", "d", 52), np.dtype(np.float32): ("i", "f", 23)}
+
+
+def _bit_casts(dtype):
+    """``to_bits(x)`` and ``from_bits(n)``: a float's bits as an int64 and back, for float64 or float32.
+
+    Compiled, each is one instruction that reinterprets a register (no conversion of the value); float32 bits are
+    sign-extended to 64 bits and truncated back. Without Numba, the same with :mod:`struct`.
+    """
+    integer, real, _ = _FORMATS[np.dtype(dtype)]
+    if numba is None:
+        width = struct.calcsize(integer) * 8
+
+        def to_bits(x):
+            return struct.unpack(integer, struct.pack(real, x))[0]
+
+        def from_bits(n):  # the low bits of n, as the compiled code's truncation keeps them
+            return struct.unpack(real, struct.pack(integer.upper(), n % 2**width))[0]
+        return to_bits, from_bits
+
+    wide = dtype == np.float64
+    float_type = types.float64 if wide else types.float32
+    float_ir = ir.DoubleType() if wide else ir.FloatType()
+    int_ir = ir.IntType(64 if wide else 32)
+
+    @intrinsic
+    def to_bits(typingctx, x):
+        if x != float_type:
+            return None
+
+        def codegen(context, builder, signature, arguments):
+            bits = builder.bitcast(arguments[0], int_ir)
+            return bits if wide else builder.sext(bits, ir.IntType(64))
+        return types.int64(float_type), codegen
+
+    @intrinsic
+    def from_bits(typingctx, n):
+        if n != types.int64:
+            return None
+
+        def codegen(context, builder, signature, arguments):
+            bits = arguments[0] if wide else builder.trunc(arguments[0], int_ir)
+            return builder.bitcast(bits, float_ir)
+        return float_type(types.int64), codegen
+
+    return to_bits, from_bits
+
+
+#: ln 2 in two parts, high + low: n times the high part is exact for every n exp meets (Cephes's constants).
+_LN2_PARTS = {np.dtype(np.float64): (6.93147180369123816490e-01, 1.90821492927058770002e-10),
+              np.dtype(np.float32): (0.693359375, -2.12194440e-4)}
+
+#: Below this x, exp(x) is returned as 0: 2^n would need an exponent below the smallest normal number's.
+_EXP_LOWEST = {np.dtype(np.float64): -708.0, np.dtype(np.float32): -87.0}
+
+#: The degree of the Taylor polynomial of e^r on |r| <= (ln 2) / 2: its first left-out term, (ln 2 / 2)^(d+1) /
+#: (d+1)!, is 4e-18 in float64 (degree 13) and 5e-9 in float32 (degree 7), below half a unit in the last place.
+_EXP_DEGREE = {np.dtype(np.float64): 13, np.dtype(np.float32): 7}
 
 
 def _make_kernels(float_type):
@@ -59,75 +144,105 @@ def _make_kernels(float_type):
     Numba compiles a closure's constants into the code: float32 data is then computed
     in float32 (with Python floats, it would be promoted to float64 at every step).
     """
-    one, two, cut = float_type(1.0), float_type(2.0), float_type(0.625)
-    p0, p1, p2 = (float_type(value) for value in _P)
-    q0, q1, q2 = (float_type(value) for value in _Q)
+    dtype = np.dtype(float_type)
+    to_bits, from_bits = _bit_casts(dtype)
+    zero, one, two = float_type(0.0), float_type(1.0), float_type(2.0)
+    ln2_high, ln2_low = (float_type(value) for value in _LN2_PARTS[dtype])
+    log2_e = float_type(1 / math.log(2))
+    lowest = float_type(_EXP_LOWEST[dtype])
+    significand_bits = _FORMATS[dtype][2]
+    # Adding 1.5 * 2^52 (2^23 in float32) rounds to an integer, which then sits in the low bits of the sum.
+    rounder = float_type(1.5 * 2.0 ** significand_bits)
+    one_bits = 1023 << 52 if dtype == np.float64 else 127 << 23  # the bits of 1.0: exponent field at its bias
+    # e^r - 1 = r (1 + r/2! + r²/3! + ... + r^(d-1)/d!), by Horner's rule from the highest power down.
+    taylor = tuple(float_type(1 / math.factorial(k)) for k in range(_EXP_DEGREE[dtype], 1, -1))
+    c_first, c_rest = taylor[0], taylor[1:]
 
     @_inline
-    def tanh(x):
-        """tanh(x): ``±(1 - 2 / (exp(2|x|) + 1))`` above 0.625, a rational below.
+    def exp_parts(x):
+        """e^x = s (1 + q) for x <= 0: the power of two s = 2^n (0 below ``lowest``) and q = e^r - 1.
 
-        Exactly ±1 for large |x| (exp overflows to inf, the fraction is 0); 0 at 0.
+        Kept apart, the two give e^x = s + s q and e^x - 1 = s q + (s - 1), both accurate: the second has no
+        cancellation near x = 0, where n = 0 and s = 1.
         """
-        a = abs(x)
-        if a > cut:
-            r = one - two / (math.exp(two * a) + one)
-            return r if x > 0 else -r
-        z = x * x
-        return x + x * z * ((p0 * z + p1) * z + p2) / (((z + q0) * z + q1) * z + q2)
+        x_in_range = max(x, lowest)
+        shifted = x_in_range * log2_e + rounder  # n + 1.5 * 2^52: n in the low bits
+        n = shifted - rounder
+        r = (x_in_range - n * ln2_high) - n * ln2_low
+        p = c_first
+        for c in c_rest:  # unrolled by the compiler: a fixed number of multiply-adds
+            p = p * r + c
+        q = (p * r + one) * r
+        # The low bits of `shifted`, moved into the exponent field, plus the bits of 1.0: the bits of 2^n.
+        s = from_bits((to_bits(shifted) << significand_bits) + one_bits)
+        return (s if x >= lowest else zero), q
 
     @_inline
     def sigmoid_of_twice(half_z):
-        """σ(z) = 1 / (1 + exp(-z)) for z = 2 ``half_z`` (stored halved)."""
-        return one / (one + math.exp(-two * half_z))
+        """σ(z) for z = 2 ``half_z`` (its caller halves the sigmoid gates' pre-activations), with e = exp(-|z|)."""
+        s, q = exp_parts(-two * abs(half_z))
+        e = s * q + s
+        return (one if half_z >= zero else e) / (one + e)
+
+    @_inline
+    def tanh(x):
+        """tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|), written with e - 1 (exact near 0).
+
+        Exactly ±1 for large |x| (e is 0, e - 1 is -1); ±0 at ±0.
+        """
+        s, q = exp_parts(-two * abs(x))
+        e_minus_1 = s * q + (s - one)
+        return math.copysign(-e_minus_1 / (two + e_minus_1), x)
 
     @_jit
     def forward_step(gates, recurrent, c, tanh_c, hx, t):
-        m, n_a = tanh_c.shape[1], tanh_c.shape[2]
-        for j in range(m):
-            for k in range(n_a):
-                zo = gates[t, j, k] + recurrent[j, k]
-                zf = gates[t, j, n_a + k] + recurrent[j, n_a + k]
-                zi = gates[t, j, 2 * n_a + k] + recurrent[j, 2 * n_a + k]
-                zc = gates[t, j, 3 * n_a + k] + recurrent[j, 3 * n_a + k]
-                o = sigmoid_of_twice(zo)  # (5)
-                f = sigmoid_of_twice(zf)  # (1)
-                i = sigmoid_of_twice(zi)  # (2)
-                cc = tanh(zc)  # (3)
-                c_next = f * c[t, j, k] + i * cc  # (4)
-                tc = tanh(c_next)
-                gates[t, j, k] = o
-                gates[t, j, n_a + k] = f
-                gates[t, j, 2 * n_a + k] = i
-                gates[t, j, 3 * n_a + k] = cc
-                c[t + 1, j, k] = c_next
-                tanh_c[t, j, k] = tc
-                hx[t + 1, j, k] = o * tc  # (6)
+        n_a, m = tanh_c.shape[0], recurrent.shape[1]
+        now, after = t * m, (t + 1) * m  # the first column of step t, and of step t + 1
+        for row in range(3 * n_a):  # Γo (5), Γf (1), Γu (2)
+            z, r = gates[row, now:after], recurrent[row]
+            for j in range(m):
+                z[j] = sigmoid_of_twice(z[j] + r[j])
+        for row in range(3 * n_a, 4 * n_a):  # c̃ (3)
+            z, r = gates[row, now:after], recurrent[row]
+            for j in range(m):
+                z[j] = tanh(z[j] + r[j])
+        for k in range(n_a):
+            f, i, cc = gates[n_a + k, now:after], gates[2 * n_a + k, now:after], gates[3 * n_a + k, now:after]
+            c_prev, c_next = c[k, now:after], c[k, after:after + m]
+            for j in range(m):
+                c_next[j] = f[j] * c_prev[j] + i[j] * cc[j]  # (4)
+            o, tc, a = gates[k, now:after], tanh_c[k, now:after], hx[k, after:after + m]
+            for j in range(m):
+                tc[j] = tanh(c_next[j])
+                a[j] = o[j] * tc[j]  # (6)
 
     @_jit
-    def backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t):
-        m, n_a = tanh_c.shape[1], tanh_c.shape[2]
-        for j in range(m):
-            for k in range(n_a):
-                dh = da_steps[t, j, k] + da_prev[j, k]  # the gradient reaching a<t>
-                o = gates[t, j, k]
-                f = gates[t, j, n_a + k]
-                i = gates[t, j, 2 * n_a + k]
-                cc = gates[t, j, 3 * n_a + k]
-                tc = tanh_c[t, j, k]
+    def backward_step(da, da_prev, dc_next, gates, c, tanh_c, dz, t):
+        n_a, m = da_prev.shape
+        now, after = t * m, (t + 1) * m
+        for k in range(n_a):
+            da_k, da_prev_k, dc_k = da[k, now:after], da_prev[k], dc_next[k]
+            o, f = gates[k, now:after], gates[n_a + k, now:after]
+            i, cc = gates[2 * n_a + k, now:after], gates[3 * n_a + k, now:after]
+            c_prev, tc = c[k, now:after], tanh_c[k, now:after]
+            dzo, dzf = dz[k, now:after], dz[n_a + k, now:after]
+            dzi, dzc = dz[2 * n_a + k, now:after], dz[3 * n_a + k, now:after]
+            for j in range(m):
+                dh = da_k[j] + da_prev_k[j]  # the gradient reaching a<t>
                 # the gradient reaching c<t> along both paths
-                dc_total = dc_next[j, k] + dh * o * (one - tc * tc)
-                dz[t, j, k] = dh * tc * o * (one - o)  # (7)
-                dz[t, j, n_a + k] = dc_total * c[t, j, k] * f * (one - f)  # (10)
-                dz[t, j, 2 * n_a + k] = dc_total * cc * i * (one - i)  # (9)
-                dz[t, j, 3 * n_a + k] = dc_total * i * (one - cc * cc)  # (8)
-                dc_next[j, k] = dc_total * f  # (16)
+                dc_total = dc_k[j] + dh * o[j] * (one - tc[j] * tc[j])
+                dzo[j] = dh * tc[j] * o[j] * (one - o[j])  # (7)
+                dzf[j] = dc_total * c_prev[j] * f[j] * (one - f[j])  # (10)
+                dzi[j] = dc_total * cc[j] * i[j] * (one - i[j])  # (9)
+                dzc[j] = dc_total * i[j] * (one - cc[j] * cc[j])  # (8)
+                dc_k[j] = dc_total * f[j]  # (16)
 
-    return forward_step, backward_step
+    return forward_step, backward_step, tanh, sigmoid_of_twice
 
 
 #: dtype -> (forward_step, backward_step), each compiled for that dtype only (see :func:`forward_step`).
-KERNELS = {np.dtype(float_type): _make_kernels(float_type) for float_type in (np.float64, np.float32)}
+_ALL = {np.dtype(float_type): _make_kernels(float_type) for float_type in (np.float64, np.float32)}
+KERNELS = {dtype: functions[:2] for dtype, functions in _ALL.items()}
 
 
 def forward_step(gates, recurrent, c, tanh_c, hx, t):
@@ -135,17 +250,17 @@ def forward_step(gates, recurrent, c, tanh_c, hx, t):
 
     Parameters
     ----------
-    gates : ndarray, shape (T_x, m, 4 n_a)
-        On entry ``gates[t]`` holds the input part of the pre-activations (the sigmoid gates' halved), blocks in
-        the order o, f, i, c; on return, Γo, Γf, Γu and c̃.
-    recurrent : ndarray, shape (m, 4 n_a)
-        The recurrent part ``a⟨t-1⟩ᵀ W_aᵀ`` (halved likewise), added here.
-    c : ndarray, shape (T_x + 1, m, n_a)
-        Reads c⟨t-1⟩ = ``c[t]``, writes c⟨t⟩ = ``c[t + 1]``, (4).
-    tanh_c : ndarray, shape (T_x, m, n_a)
-        Writes tanh(c⟨t⟩) into ``tanh_c[t]``.
-    hx : ndarray, shape (T_x + 1, m, n_a + n_x + 1)
-        Writes a⟨t⟩ᵀ, (6), into the first n_a columns of ``hx[t + 1]``.
+    gates : ndarray, shape (4 n_a, T_x m)
+        On entry, columns ``t m`` to ``t m + m`` hold the input part of step t's pre-activations (the sigmoid
+        gates' halved), blocks of n_a rows in the order o, f, i, c; on return, Γo, Γf, Γu and c̃.
+    recurrent : ndarray, shape (4 n_a, m)
+        The recurrent part ``W_a a⟨t-1⟩`` (halved likewise), added here.
+    c : ndarray, shape (n_a, (T_x + 1) m)
+        Reads c⟨t-1⟩ from the columns of step t, writes c⟨t⟩, (4), into those of step t + 1.
+    tanh_c : ndarray, shape (n_a, T_x m)
+        Writes tanh(c⟨t⟩) into the columns of step t.
+    hx : ndarray, shape (n_a + n_x + 1, (T_x + 1) m)
+        Writes a⟨t⟩, (6), into the first n_a rows of the columns of step t + 1.
     t : int
 
     The compiled kernel of ``gates.dtype`` (:data:`KERNELS`) does the work; :mod:`lstm.fast` calls it directly.
@@ -153,24 +268,29 @@ def forward_step(gates, recurrent, c, tanh_c, hx, t):
     KERNELS[gates.dtype][0](gates, recurrent, c, tanh_c, hx, t)
 
 
-def backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t):
+def backward_step(da, da_prev, dc_next, gates, c, tanh_c, dz, t):
     """Step t of the backward pass before its one product: ``dc_total``, (7)-(10) and (16) element by element.
 
     Parameters
     ----------
-    da_steps : ndarray, shape (T_x, m, n_a)
-        The upstream gradients on a⟨t⟩ᵀ, time first.
-    da_prev : ndarray, shape (m, n_a)
-        (15) of step t + 1, the gradient on a⟨t⟩ᵀ through the next step (zeros after the last step).
-    dc_next : ndarray, shape (m, n_a)
+    da : ndarray, shape (n_a, T_x m)
+        The upstream gradients on every a⟨t⟩, the columns of step t side by side.
+    da_prev : ndarray, shape (n_a, m)
+        (15) of step t + 1, the gradient on a⟨t⟩ through the next step (zeros after the last step).
+    dc_next : ndarray, shape (n_a, m)
         On entry the gradient on c⟨t⟩ from step t + 1; on return (16), the gradient on c⟨t-1⟩.
     gates, c, tanh_c : ndarray
         The forward pass's caches, as in :func:`forward_step`.
-    dz : ndarray, shape (T_x, m, 4 n_a)
-        Writes the gate gradients of step t into ``dz[t]``, blocks o, f, i, c.
+    dz : ndarray, shape (4 n_a, T_x m)
+        Writes the gate gradients of step t into its columns, blocks o, f, i, c.
     t : int
     """
-    KERNELS[gates.dtype][1](da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
+    KERNELS[gates.dtype][1](da, da_prev, dc_next, gates, c, tanh_c, dz, t)
+
+
+def activations(dtype):
+    """The compiled ``(tanh, sigmoid_of_twice)`` of one dtype, callable on single numbers (for the tests)."""
+    return _ALL[np.dtype(dtype)][2:]
 
 
 def compile_kernels():
@@ -183,11 +303,11 @@ def compile_kernels():
     start = time.perf_counter()
     for dtype in (np.float64, np.float32):
         T_x, m, n_a, n_x = 1, 1, 1, 1
-        gates = np.zeros((T_x, m, 4 * n_a), dtype)
-        c = np.zeros((T_x + 1, m, n_a), dtype)
-        tanh_c = np.zeros((T_x, m, n_a), dtype)
-        hx = np.zeros((T_x + 1, m, n_a + n_x + 1), dtype)
-        small = np.zeros((m, n_a), dtype)
-        forward_step(gates, np.zeros((m, 4 * n_a), dtype), c, tanh_c, hx, 0)
-        backward_step(np.zeros((T_x, m, n_a), dtype), small, small.copy(), gates, c, tanh_c, gates.copy(), 0)
+        gates = np.zeros((4 * n_a, T_x * m), dtype)
+        c = np.zeros((n_a, (T_x + 1) * m), dtype)
+        tanh_c = np.zeros((n_a, T_x * m), dtype)
+        hx = np.zeros((n_a + n_x + 1, (T_x + 1) * m), dtype)
+        small = np.zeros((n_a, m), dtype)
+        forward_step(gates, np.zeros((4 * n_a, m), dtype), c, tanh_c, hx, 0)
+        backward_step(tanh_c.copy(), small, small.copy(), gates, c, tanh_c, gates.copy(), 0)
     return time.perf_counter() - start
