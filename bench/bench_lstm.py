@@ -668,11 +668,11 @@ def format_report(results):
                              f"{b['elementwise']:>7.1f} ={b['total']:>9.1f}")
     orientation = results.get("recurrent_product") or {}
     if orientation:
-        lines += ["", "one recurrent product, µs: one column per example (used) and one row per example"]
+        lines += ["", "one recurrent product, µs: one column per example (as used), one row per example"]
         for name, result in orientation.items():
-            lines.append(f"  {name:<8}columns {_format_us(result['columns_us'])}, rows "
-                         f"{_format_us(result['rows_us'])}: rows ÷ columns "
-                         f"{_format_spread('rows/columns', result['rows/columns'])}")
+            lines.append(f"  {name:<8}columns {_format_us(result['columns_us'])}")
+            lines.append(f"  {'':<8}rows    {_format_us(result['rows_us'])}, "
+                         f"{_format_spread('rows/columns', result['rows/columns'])} times as long")
     return "\n".join(lines)
 
 
