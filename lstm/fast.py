@@ -417,7 +417,8 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     tanh_c = _workspace("tanh_c", (n_a, T_x * m), dtype)
 
     # The stacked weights [Wo; Wf; Wi; Wc] (4 n_a, n_a + n_x), converted once per call.
-    np.concatenate([p["W" + gate] for gate in GATE_ORDER], axis=0, out=W, casting="unsafe")
+    W_blocks = [p["W" + gate] for gate in GATE_ORDER]
+    np.concatenate(W_blocks, axis=0, out=W, casting="unsafe")
     # z<t> = W_a a<t-1> + [W_x, b] [x<t>; 1], shape (4 n_a, m): the bias is the weight
     # of an input that is always 1, so the product adds it.
     # σ(z) = tanh(z/2)/2 + 1/2. With the sigmoid gates' weights and biases halved, ONE
@@ -433,7 +434,8 @@ def lstm_forward(x, a0, parameters, dtype=np.float64):
     W_a_half, W_x1_half = Wb_half[:, :n_a], Wb_half[:, n_a:]
 
     hx[:n_a, :m] = a0
-    steps = hx.reshape(n_a + n_x + 1, T_x + 1, m)  # a view with the steps on an axis of their own
+    # A view with the steps on an axis of their own:
+    steps = hx.reshape(n_a + n_x + 1, T_x + 1, m)
     steps[n_a:-1, :T_x] = x.transpose(0, 2, 1)  # (n_x, m, T_x) -> (n_x, T_x, m)
     steps[n_a:-1, T_x] = 0
     hx[-1] = 1
@@ -484,12 +486,14 @@ def _forward_loop_numpy(gates, z_t, c, tanh_c, a_all, W_a_half, half, shift):
     n_a, m = tanh_c.shape[0], z_t.shape[1]
     T_x = tanh_c.shape[1] // m
     candidate_in = np.empty((n_a, m), dtype=gates.dtype)  # Γu ⊙ c̃
-    o, f, i, cc = (z_t[k * n_a:(k + 1) * n_a] for k in range(4))  # views of z_t, (n_a, m)
+    # Views of z_t, (n_a, m) each:
+    o, f, i, cc = (z_t[k * n_a:(k + 1) * n_a] for k in range(4))
     for t in range(T_x):
         now, after = slice(t * m, (t + 1) * m), slice((t + 1) * m, (t + 2) * m)
         c_next, tanh_c_t = c[:, after], tanh_c[:, now]
         np.matmul(W_a_half, a_all[:, now], out=z_t)
-        np.add(z_t, gates[:, now], out=z_t)  # the (halved) pre-activations, then the gates
+        # The (halved) pre-activations, then the gates:
+        np.add(z_t, gates[:, now], out=z_t)
         np.tanh(z_t, out=z_t)  # (3) c̃ in the last block; tanh(z/2) in the others
         np.multiply(z_t, half, out=z_t)
         np.add(z_t, shift, out=z_t)  # (5), (1), (2): Γ = tanh(z/2)/2 + 1/2; c̃ as is
@@ -687,7 +691,8 @@ def lstm_backward(da, caches):
         backward_step = fast_kernels.KERNELS[dtype][1]
         for t in range(T_x - 1, -1, -1):
             backward_step(da_steps, da_prev, dc_next, gates, c, tanh_c, dz, t)
-            np.matmul(W_aT, dz[:, t * m:(t + 1) * m], out=da_prev)  # (15), one product a step
+            # (15), the one product per step:
+            np.matmul(W_aT, dz[:, t * m:(t + 1) * m], out=da_prev)
     else:
         da_prev = _backward_loop_numpy(da_steps, gates, c, tanh_c, dz, W_aT)
     return _backward_products(dz, hx, W_xT, da_prev)

@@ -151,19 +151,23 @@ def _make_kernels(float_type):
     log2_e = float_type(1 / math.log(2))
     lowest = float_type(_EXP_LOWEST[dtype])
     significand_bits = _FORMATS[dtype][2]
-    # Adding 1.5 * 2^52 (2^23 in float32) rounds to an integer, which then sits in the low bits of the sum.
+    # Adding 1.5 * 2^52 (2^23 in float32) rounds to an integer, which then sits in the
+    # low bits of the sum.
     rounder = float_type(1.5 * 2.0 ** significand_bits)
-    one_bits = 1023 << 52 if dtype == np.float64 else 127 << 23  # the bits of 1.0: exponent field at its bias
-    # e^r - 1 = r (1 + r/2! + r²/3! + ... + r^(d-1)/d!), by Horner's rule from the highest power down.
-    taylor = tuple(float_type(1 / math.factorial(k)) for k in range(_EXP_DEGREE[dtype], 1, -1))
+    # The bits of 1.0: the exponent field holds its bias, 1023 (127 in float32).
+    one_bits = 1023 << 52 if dtype == np.float64 else 127 << 23
+    # e^r - 1 = r (1 + r/2! + r²/3! + ... + r^(d-1)/d!), by Horner's rule from the
+    # highest power down.
+    degree = _EXP_DEGREE[dtype]
+    taylor = tuple(float_type(1 / math.factorial(k)) for k in range(degree, 1, -1))
     c_first, c_rest = taylor[0], taylor[1:]
 
     @_inline
     def exp_parts(x):
-        """e^x = s (1 + q) for x <= 0: the power of two s = 2^n (0 below ``lowest``) and q = e^r - 1.
+        """e^x = s (1 + q) for x <= 0: s = 2^n (0 below ``lowest``) and q = e^r - 1.
 
-        Kept apart, the two give e^x = s + s q and e^x - 1 = s q + (s - 1), both accurate: the second has no
-        cancellation near x = 0, where n = 0 and s = 1.
+        Kept apart, the two give e^x = s + s q and e^x - 1 = s q + (s - 1), both
+        accurate: the second has no cancellation near x = 0, where n = 0 and s = 1.
         """
         x_in_range = max(x, lowest)
         shifted = x_in_range * log2_e + rounder  # n + 1.5 * 2^52: n in the low bits
@@ -173,20 +177,24 @@ def _make_kernels(float_type):
         for c in c_rest:  # unrolled by the compiler: a fixed number of multiply-adds
             p = p * r + c
         q = (p * r + one) * r
-        # The low bits of `shifted`, moved into the exponent field, plus the bits of 1.0: the bits of 2^n.
+        # The low bits of `shifted` moved into the exponent field, plus the bits of 1.0:
+        # the bits of 2^n.
         s = from_bits((to_bits(shifted) << significand_bits) + one_bits)
         return (s if x >= lowest else zero), q
 
     @_inline
     def sigmoid_of_twice(half_z):
-        """σ(z) for z = 2 ``half_z`` (its caller halves the sigmoid gates' pre-activations), with e = exp(-|z|)."""
+        """σ(z) for z = 2 ``half_z``, with e = exp(-|z|).
+
+        The caller halves the sigmoid gates' pre-activations (for the numpy loop).
+        """
         s, q = exp_parts(-two * abs(half_z))
         e = s * q + s
         return (one if half_z >= zero else e) / (one + e)
 
     @_inline
     def tanh(x):
-        """tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|), written with e - 1 (exact near 0).
+        """tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|), written with e - 1.
 
         Exactly ±1 for large |x| (e is 0, e - 1 is -1); ±0 at ±0.
         """
@@ -207,7 +215,8 @@ def _make_kernels(float_type):
             for j in range(m):
                 z[j] = tanh(z[j] + r[j])
         for k in range(n_a):
-            f, i, cc = gates[n_a + k, now:after], gates[2 * n_a + k, now:after], gates[3 * n_a + k, now:after]
+            f, i = gates[n_a + k, now:after], gates[2 * n_a + k, now:after]
+            cc = gates[3 * n_a + k, now:after]
             c_prev, c_next = c[k, now:after], c[k, after:after + m]
             for j in range(m):
                 c_next[j] = f[j] * c_prev[j] + i[j] * cc[j]  # (4)
