@@ -599,7 +599,7 @@ def evaluate_targets(results):
 
 
 def _format_ratio(key, value):
-    return f"{100 * value:.0f}%" if key.startswith("share") else f"{value:.2f}"
+    return f"{100 * value:.1f}%" if key.startswith("share") else f"{value:.2f}"
 
 
 def _format_spread(key, ratio):
