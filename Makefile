@@ -56,7 +56,7 @@ $(VENV)/.installed-learn: $(STAMP)
 	@touch $@
 
 ## Regenerate the committed benchmark results that chapter 9 shows (run it on an idle machine: the scripts record
-## the load and say "loaded" when it was not idle), then re-execute chapter 9, which reads them. About three
+## the load and say "loaded" when it was not idle), then re-execute chapter 9, which reads them. About five
 ## minutes on 2 idle cores.
 bench-results: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_lstm.py --json results/benchmark.json

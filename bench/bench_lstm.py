@@ -1,6 +1,6 @@
 """Benchmark the LSTM's forward + backward pass: the reference, the fast path, PyTorch and the hardware's limit.
 
-    python bench/bench_lstm.py                  # the full run (about two minutes on 2 cores)
+    python bench/bench_lstm.py                  # the full run (about four minutes on 2 cores)
     python bench/bench_lstm.py --quick          # a few seconds: small and medium only, fewer repeats
     python bench/bench_lstm.py --json results/benchmark.json    # also write every timing and the machine
 
