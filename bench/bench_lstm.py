@@ -466,7 +466,7 @@ def step_breakdown(shape, rounds, backends):
 
 
 def recurrent_product_orientation(shape, rounds, runs=RUNS):
-    """Microseconds of one recurrent product (15) of the forward pass in the two orientations, float64.
+    """Microseconds of the forward pass's recurrent product, W_a a⟨t-1⟩, in the two orientations, float64.
 
     The same numbers and FLOPs: ``W_a A`` with A of shape (n_a, m), one column per example (the course's
     orientation, which lstm.fast uses), and its transpose ``Aᵀ W_aᵀ`` with one row per example; each result is
@@ -554,17 +554,13 @@ def run_benchmark(config_names=("small", "medium", "large"), repeats=None, runs=
         summary["repeats"] = repeats[name]
         summary["max_relative_error_vs_reference"] = errors
         results["configs"][name] = summary
-    results["step_breakdown"] = {}
+    results["step_breakdown"], results["recurrent_product"] = {}, {}
     backends = ("numpy", "numba") if fast.fast_kernels.AVAILABLE else ("numpy",)
-    for name in breakdown:
-        if name in config_names:
-            if progress:
-                progress(f"where the time of one step goes: {name}")
-            results["step_breakdown"][name] = step_breakdown(CONFIGS[name], 3 * repeats[name], backends)
-    results["recurrent_product"] = {}
-    for name in breakdown:
-        if name in config_names:
-            results["recurrent_product"][name] = recurrent_product_orientation(CONFIGS[name], repeats[name], runs)
+    for name in (name for name in breakdown if name in config_names):
+        if progress:
+            progress(f"where the time of one step goes: {name}")
+        results["step_breakdown"][name] = step_breakdown(CONFIGS[name], 3 * repeats[name], backends)
+        results["recurrent_product"][name] = recurrent_product_orientation(CONFIGS[name], repeats[name], runs)
     results["load_average_after"] = load_average()
     results["cpu_busy_percent_after"] = cpu_busy_percent()
     results["machine_state_before"] = machine_state(load_before, busy_before, machine["cores"])

@@ -19,6 +19,7 @@ from .feedback import (
     diagnose,
     difference,
     fail,
+    integer_dtype_problem,
     magnitude_hint,
     passed,
     snapshot,
@@ -46,9 +47,7 @@ def _gradient_type_problem(label, gradient, value):
         shape = gradient.shape if isinstance(gradient, np.ndarray) else type(gradient).__name__
         return f"{label} must be an array of shape {value.shape} like {label[1:]}, got {shape}"
     if gradient.dtype.kind in "iub":
-        return (f"{label} has the integer dtype {gradient.dtype}, expected float64: an array made with np.zeros_like "
-                f"(or empty_like, ones_like) of an integer input copies its dtype; make float arrays, for example "
-                f"np.zeros(shape)")
+        return integer_dtype_problem(label, gradient.dtype, "float64")
     allowed = (np.float32, np.float64) if value.dtype == np.float32 else (np.float64,)
     if gradient.dtype not in allowed:
         return f"{label} has dtype {gradient.dtype}, expected {' or '.join(np.dtype(d).name for d in allowed)}"

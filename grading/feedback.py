@@ -130,6 +130,13 @@ def check_not_modified(function_name, names, before, after, case=None):
                                 f"arguments (for example use `x = x + 1`, not `x += 1`, or copy first)", case)
 
 
+def integer_dtype_problem(label, dtype, expected):
+    """The sentence for a result of integer ``dtype`` where floats (``expected``, a dtype name) belong."""
+    return (f"{label} has the integer dtype {dtype}, expected {expected}: an array made with np.zeros_like (or "
+            f"empty_like, ones_like) of an integer input copies its dtype; make float arrays, for example "
+            f"np.zeros(shape)")
+
+
 def difference(label, got, expected):
     """None when ``got`` matches ``expected`` (a float64 array); otherwise a sentence saying what differs."""
     expected = np.asarray(expected)
@@ -142,9 +149,7 @@ def difference(label, got, expected):
     single = expected.dtype == np.float32  # float32 inputs: float32 or float64 results, float32 precision
     if got.dtype != expected.dtype and not (single and got.dtype == np.float64):
         if got.dtype.kind in "iub" and expected.dtype.kind == "f":
-            return (f"{label} has the integer dtype {got.dtype}, expected {expected.dtype}: an array made with "
-                    f"np.zeros_like (or empty_like, ones_like) of an integer input copies its dtype; make float "
-                    f"arrays, for example np.zeros(shape)")
+            return integer_dtype_problem(label, got.dtype, expected.dtype)
         return f"{label} has dtype {got.dtype}, expected {expected.dtype}"
     if not np.all(np.isfinite(got)):
         return f"{label} contains nan or inf (an overflow? a division by zero?)"

@@ -3,9 +3,8 @@ plot.
 
 Run from the repository root::
 
-    python -m lstm.experiments long_memory   # chapter 7: writes
-    results/long_memory.json python -m lstm.experiments names         # chapter 8:
-    writes results/names.json and results/names_lstm*.npz
+    python -m lstm.experiments long_memory   # chapter 7: results/long_memory.json
+    python -m lstm.experiments names         # chapter 8: results/names.json, names_lstm*.npz
 
 Add ``--quiet`` to hide the progress bars. Each command takes a few minutes on one core
 (per seed) and is deterministic: every random number comes from a generator seeded in

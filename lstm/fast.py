@@ -670,7 +670,7 @@ def lstm_backward(da, caches):
     W, hx, gates = caches.W, caches.hx, caches.gates
     c, tanh_c = caches.c, caches.tanh_c
     n_a, T_x_m = tanh_c.shape
-    m = hx.shape[1] - T_x_m
+    m = hx.shape[1] - T_x_m  # hx holds one more step's columns than tanh_c
     T_x = T_x_m // m
     dtype = W.dtype
     expected = (n_a, m, T_x)
@@ -694,18 +694,17 @@ def lstm_backward(da, caches):
             # (15), the one product per step:
             np.matmul(W_aT, dz[:, t * m:(t + 1) * m], out=da_prev)
     else:
-        da_prev = _backward_loop_numpy(da_steps, gates, c, tanh_c, dz, W_aT)
-    return _backward_products(dz, hx, W_xT, da_prev)
+        da_prev = _backward_loop_numpy(da_steps, gates, c, tanh_c, dz, W_aT, m)
+    return _backward_products(dz, hx, W_xT, da_prev, m)
 
 
-def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_aT):
+def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_aT, m):
     """The loop over time of :func:`lstm_backward` in numpy calls: what :func:`lstm.fast_kernels.backward_step` fuses.
 
-    ``da`` (n_a, T_x m) holds the upstream gradients in the caches' layout. Fills ``dz`` with the gate gradients of
-    every step, (7)-(10); returns (15) at the first step, da0 (n_a, m).
+    ``da`` (n_a, T_x m) holds the upstream gradients in the caches' layout; m is the number of examples. Fills ``dz``
+    with the gate gradients of every step, (7)-(10); returns (15) at the first step, da0 (n_a, m).
     """
-    n_a, m = W_aT.shape[0], c.shape[1] - tanh_c.shape[1]
-    T_x = tanh_c.shape[1] // m
+    n_a, T_x = W_aT.shape[0], tanh_c.shape[1] // m
     dtype = dz.dtype
     dh = np.empty((n_a, m), dtype=dtype)  # the gradient reaching a<t>: from above, and from step t+1 by (15)
     dc_total = np.empty((n_a, m), dtype=dtype)  # the gradient reaching c<t> along both paths
@@ -721,9 +720,10 @@ def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_aT):
         _gate_factors(gates[:, columns], c[:, columns], tanh_c[:, columns], dz[:, columns],
                       into_c[:, :(stop - start) * m])
         for t in reversed(range(start, stop)):
-            now, k = slice(t * m, (t + 1) * m), slice((t - start) * m, (t - start + 1) * m)
+            # Step t's columns in the caches, and in this block's into_c.
+            now, in_block = slice(t * m, (t + 1) * m), slice((t - start) * m, (t - start + 1) * m)
             np.add(da[:, now], da_prev, out=dh)
-            np.multiply(dh, into_c[:, k], out=dc_total)
+            np.multiply(dh, into_c[:, in_block], out=dc_total)
             np.add(dc_total, dc_next, out=dc_total)  # dc_total = dc_next + da<t> ⊙ Γo ⊙ (1 - tanh²(c<t>))
             dz_t = dz[:, now]
             np.multiply(dz_t[:n_a], dh, out=dz_t[:n_a])  # (7) dzo
@@ -734,10 +734,10 @@ def _backward_loop_numpy(da, gates, c, tanh_c, dz, W_aT):
     return da_prev
 
 
-def _backward_products(dz, hx, W_xT, da_prev):
+def _backward_products(dz, hx, W_xT, da_prev, m):
     """The products after the loop: (11)-(14) with the bias gradients, and (17); the gradients by name."""
     n_a4, T_x_m = dz.shape
-    n_a, n_x, m, dtype = n_a4 // 4, W_xT.shape[0], hx.shape[1] - T_x_m, dz.dtype
+    n_a, n_x, dtype = n_a4 // 4, W_xT.shape[0], dz.dtype
     # (11)-(14) for all gates and steps in ONE product, with the bias gradients beside them: the gradient of the
     # weight of the input that is always 1, Σ dz, is the last column. (4 n_a, T_x m) @ (T_x m, n_a + n_x + 1).
     dWb = _workspace("dWb", (4 * n_a, n_a + n_x + 1), dtype)
@@ -752,7 +752,6 @@ def _backward_products(dz, hx, W_xT, da_prev):
         rows = slice(k * n_a, (k + 1) * n_a)
         gradients[dW_name], gradients[db_name] = dW[rows], db[rows]
     return gradients
-
 
 
 __all__ = [

@@ -33,10 +33,10 @@ smallest normal number's logarithm. Then, with e = exp(-|z|), which lies in [0, 
 
     σ(z) = 1 / (1 + e) for z >= 0,  e / (1 + e) for z < 0;    tanh(x) = sign(x) (1 - e) / (1 + e) with z = 2x
 
-except that tanh uses a rational function for |x| <= 0.625, where 1 - e would lose digits. Both are within a few
-units in the last place of the true values, and exactly 0, 1 or ±1 at ±1000, with no warning (compiled code raises
-none). Each activation ends with one division: the two branches only choose what is divided, so the loop has no
-jumps for the compiler to avoid.
+where tanh takes 1 - e from the polynomial itself (e - 1 = s q + (s - 1) with e = s (1 + q)), which keeps its
+digits near x = 0, where subtracting e from 1 would lose them. Both are within a few units in the last place of the
+true values, and exactly 0, 1 or ±1 at ±1000, with no warning (compiled code raises none). Each activation ends
+with one division, and σ's two cases only choose the numerator, so the loop has no jumps for the compiler to avoid.
 """
 
 import math
@@ -77,7 +77,7 @@ def _inline(function):
 
 # --- the bits of a float --------------------------------------------------------------------------------------
 
-#: For each dtype: the integer of its width, the struct codes of both, the bits of the significand.
+#: For each dtype: the struct codes of the integer of its width and of the float, and the bits of its significand.
 _FORMATS = {np.dtype(np.float64): ("q", "d", 52), np.dtype(np.float32): ("i", "f", 23)}
 
 

@@ -13,10 +13,11 @@ Two ways to read the targets:
 
 ``targets_at="all"`` (sequence labelling, the language model)
     ``targets`` has shape (m, T_x): one class per example and step. The loss is the mean
-    over every example and every step, L = -(1 / (m T_x)) Σ_i Σ_t log ŷ⟨t⟩[targets[i,
-    t], i]. With a ``mask`` (m, T_x) of zeros and ones (padding steps get 0), the sum
-    runs over the masked-in steps only and is divided by their number, ``mask.sum()``:
-    the mean cross-entropy per predicted symbol.
+    over every example and every step,
+    L = -(1 / (m T_x)) Σ_i Σ_t log ŷ⟨t⟩[targets[i, t], i].
+    With a ``mask`` (m, T_x) of zeros and ones (padding steps get 0), the sum runs over
+    the masked-in steps only and is divided by their number, ``mask.sum()``: the mean
+    cross-entropy per predicted symbol.
 ``targets_at="last"`` (sequence classification)
     ``targets`` has shape (m,): one class per example, predicted from the last hidden
     state a⟨T_x⟩ only. The loss is L = -(1 / m) Σ_i log ŷ⟨T_x⟩[targets[i], i]; every
@@ -138,9 +139,9 @@ def softmax_cross_entropy_backward(cache):
     """Gradients of :func:`softmax_cross_entropy` with respect to ``W``, ``b`` and the
     hidden states.
 
-    At each step the gradient of -log softmax(ℓ)[k] with respect to the logits is ŷ -
-    one_hot(k); each step's share of the mean multiplies it by that step's weight (1 /
-    (m T_x), 1 / m at the last step, or mask / count).
+    At each step the gradient of -log softmax(ℓ)[k] with respect to the logits is
+    ŷ - one_hot(k); each step's share of the mean multiplies it by that step's weight
+    (1 / (m T_x), 1 / m at the last step, or mask / count).
 
     Parameters
     ----------

@@ -136,8 +136,8 @@ def clip_by_global_norm(gradients, max_norm):
     Returns
     -------
     clipped : dict of ndarray
-        New arrays (the input is not modified), each multiplied by min(1, max_norm /
-        norm).
+        New arrays (the input is not modified), each multiplied by
+        min(1, max_norm / norm).
     norm : float
         The global norm *before* clipping (worth logging: spikes show exploding
         gradients).

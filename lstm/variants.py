@@ -251,9 +251,9 @@ def coupled_cell_backward(da_next, dc_next, cache):
     """Gradients of one step of the coupled-gate LSTM.
 
     Changes to (7)-(17): (9) and (12) disappear with ``Wi, bi``, and so do the ``Wi``
-    terms of (15) and (17). Γf now reaches c⟨t⟩ twice, as Γf ⊙ c⟨t-1⟩ and through (1 -
-    Γf) ⊙ c̃, so (10) becomes ``dzf = dc_total ⊙ (c⟨t-1⟩ - c̃) ⊙ Γf ⊙ (1 - Γf)``. (7),
-    (8) (with Γu = 1 - Γf), (11), (13), (14) and (16) keep their form.
+    terms of (15) and (17). Γf now reaches c⟨t⟩ twice, as Γf ⊙ c⟨t-1⟩ and through
+    (1 - Γf) ⊙ c̃, so (10) becomes ``dzf = dc_total ⊙ (c⟨t-1⟩ - c̃) ⊙ Γf ⊙ (1 - Γf)``.
+    (7), (8) (with Γu = 1 - Γf), (11), (13), (14) and (16) keep their form.
 
     Parameters
     ----------

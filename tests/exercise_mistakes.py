@@ -40,6 +40,10 @@ GRU_GRADIENTS = ('return {"dxt": dxt, "da_prev": da_prev,\n'
                  '            "dWh": dz_cand @ concat_reset.T,\n'
                  '            "dbh": np.sum(dz_cand, axis=1, keepdims=True)}')
 
+#: Two lines of the solved bidirectional_lstm_backward that several wrong answers below edit.
+BACKWARD_DIRECTION_CALL = "lstm_backward(np.flip(da_backward, axis=2), cache_backward)"
+BIDIRECTIONAL_DX = 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)'
+
 MISTAKES = [
     # --- set 1: softmax --------------------------------------------------------------------------------------------
     M(S1, "softmax", "np.max(z, axis=0, keepdims=True))\n    return e / np.sum(e, axis=0, keepdims=True)",
@@ -212,25 +216,25 @@ MISTAKES = [
       "cache_backward, cache_forward = caches", "the caches are swapped"),
     M(S7, "bidirectional_lstm_backward", "da_forward = da[:n_a]\n    da_backward = da[n_a:]",
       "da_forward = da[n_a:]\n    da_backward = da[:n_a]", "the halves of da are swapped"),
-    M(S7, "bidirectional_lstm_backward", "lstm_backward(np.flip(da_backward, axis=2), cache_backward)",
+    M(S7, "bidirectional_lstm_backward", BACKWARD_DIRECTION_CALL,
       "lstm_backward(da_backward, cache_backward)", "da is not reversed in time before its lstm_backward"),
     M(S7, "bidirectional_lstm_backward", 'np.flip(backward["dx"], axis=2)', 'backward["dx"]',
       "dx is not reversed back in time"),
-    M(S7, "bidirectional_lstm_backward", 'lstm_backward(np.flip(da_backward, axis=2), cache_backward)\n'
-      '    dx = forward["dx"] + np.flip(backward["dx"], axis=2)', 'lstm_backward(da_backward, cache_backward)\n'
+    M(S7, "bidirectional_lstm_backward", BACKWARD_DIRECTION_CALL + "\n    " + BIDIRECTIONAL_DX,
+      'lstm_backward(da_backward, cache_backward)\n'
       '    dx = forward["dx"] + backward["dx"]', "not reversed in time (or is reversed twice)"),
-    M(S7, "bidirectional_lstm_backward", "lstm_backward(np.flip(da_backward, axis=2), cache_backward)",
+    M(S7, "bidirectional_lstm_backward", BACKWARD_DIRECTION_CALL,
       "lstm_backward(np.flip(np.flip(da_backward, axis=2), axis=2), cache_backward)",
       "da is not reversed in time before its lstm_backward"),
     M(S7, "bidirectional_lstm_backward", "lstm_backward(da_forward, cache_forward)",
       "lstm_backward(np.flip(da_forward, axis=2), cache_forward)", "forward direction's gradient"),
-    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)', 'dx = forward["dx"]',
+    M(S7, "bidirectional_lstm_backward", BIDIRECTIONAL_DX, 'dx = forward["dx"]',
       "dx is the forward direction's input gradient alone"),
-    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+    M(S7, "bidirectional_lstm_backward", BIDIRECTIONAL_DX,
       'dx = np.flip(backward["dx"], axis=2)', "dx is the backward direction's input gradient alone"),
-    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+    M(S7, "bidirectional_lstm_backward", BIDIRECTIONAL_DX,
       'dx = np.concatenate([forward["dx"], np.flip(backward["dx"], axis=2)])', "dx stacks the two directions"),
-    M(S7, "bidirectional_lstm_backward", 'dx = forward["dx"] + np.flip(backward["dx"], axis=2)',
+    M(S7, "bidirectional_lstm_backward", BIDIRECTIONAL_DX,
       'dx = (forward["dx"] + np.flip(backward["dx"], axis=2)) / 2', "average"),
     M(S7, "bidirectional_lstm_backward", "np.flip(da_backward, axis=2)", "np.flip(da_backward, axis=1)",
       "bidirectional_lstm_backward"),

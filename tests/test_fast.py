@@ -571,12 +571,11 @@ def test_the_kernels_alone_do_one_step_of_each_pass(rng):
     assert np.allclose(c[:, after], c_t, rtol=1e-14, atol=1e-15)
     assert np.allclose(tanh_c[:, now], np.tanh(c_t), rtol=1e-14, atol=1e-15)
     assert np.allclose(hx[:n_a, after], o * np.tanh(c_t), rtol=1e-14, atol=1e-15)
-    written = {"gates": [(slice(None), now)], "c": [(slice(None), after)], "tanh_c": [(slice(None), now)],
-               "hx": [(slice(0, n_a), after)]}
+    written = {"gates": (slice(None), now), "c": (slice(None), after), "tanh_c": (slice(None), now),
+               "hx": (slice(0, n_a), after)}
     for name, array in (("gates", gates), ("c", c), ("tanh_c", tanh_c), ("hx", hx)):
         untouched = np.ones(array.shape, bool)
-        for index in written[name]:
-            untouched[index] = False
+        untouched[written[name]] = False
         assert np.array_equal(array[untouched], before[name][untouched]), f"forward_step wrote outside its step: {name}"
 
     da = rng.normal(size=(n_a, T_x * m))
@@ -639,9 +638,9 @@ def test_the_kernels_activations_are_as_accurate_as_numpy(dtype):
         error = np.abs(ours[normal] - truth[normal]) / np.abs(truth[normal]) / info.eps
         assert error.max() < 4, (float(error.max()), x[normal][np.argmax(error)])
         assert np.all(np.abs(ours[~normal] - truth[~normal]) <= info.tiny)
-    at = {value: k for k, value in enumerate(x.tolist()) if abs(value) in (1000.0, np.inf)}
-    for value, k in at.items():
-        assert tanh_x[k] == np.sign(value) and sigmoid_x[k] == (value > 0)
+    saturated = np.isin(np.abs(x), (1000.0, np.inf))
+    assert np.array_equal(tanh_x[saturated], np.sign(x[saturated]))
+    assert np.array_equal(sigmoid_x[saturated], (x[saturated] > 0).astype(dtype))
     assert np.array_equal(tanh_x[x == 0], x[x == 0]) and np.array_equal(np.signbit(tanh_x), np.signbit(x))
     assert np.all(sigmoid_x[x == 0] == 0.5)
     middle = np.abs(x) < 30
@@ -651,10 +650,14 @@ def test_the_kernels_activations_are_as_accurate_as_numpy(dtype):
     assert np.allclose(sigmoid_minus[middle], 1 - sigmoid_x[middle], rtol=0, atol=2 * info.eps)
 
 
-def test_the_kernels_without_numba_are_the_same_python(rng):
-    """Without Numba the kernels are plain Python, and the same functions of numbers: one step on a tiny problem.
+#: Where the kernels' σ and tanh are compared with and without Numba: both saturations, both signs, near 0.
+PROBE_VALUES = (-1000.0, -20.0, -3.0, -0.5, -1e-8, 0.0, 1e-8, 0.5, 3.0, 20.0, 1000.0)
 
-    Run in a fresh process with Numba's import blocked, against the compiled kernels' results in this one.
+
+def test_the_kernels_without_numba_are_the_same_python():
+    """Without Numba the kernels' σ and tanh are plain Python, and the same functions of numbers as compiled.
+
+    Run in a fresh process with Numba's import blocked, against the compiled functions in this one.
     """
     kernels = import_or_skip("lstm.fast_kernels", FAST_EXTRA_HINT)
     if not kernels.AVAILABLE:
@@ -668,15 +671,14 @@ def test_the_kernels_without_numba_are_the_same_python(rng):
         "out = {}\n"
         "for name in ('float64', 'float32'):\n"
         "    tanh, sigmoid_of_twice = fast_kernels.activations(name)\n"
-        "    values = [-1000.0, -20.0, -3.0, -0.5, -1e-8, 0.0, 1e-8, 0.5, 3.0, 20.0, 1000.0]\n"
-        "    xs = [np.dtype(name).type(v) for v in values]\n"
+        f"    xs = [np.dtype(name).type(v) for v in {PROBE_VALUES!r}]\n"
         "    out[name] = [[float(tanh(x)) for x in xs], [float(sigmoid_of_twice(x)) for x in xs]]\n"
         "print(json.dumps(out))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     plain = json.loads(result.stdout)
     for name, (tanh_values, sigmoid_values) in plain.items():
         tanh, sigmoid_of_twice = kernels.activations(name)
-        xs = [np.dtype(name).type(v) for v in (-1000.0, -20.0, -3.0, -0.5, -1e-8, 0.0, 1e-8, 0.5, 3.0, 20.0, 1000.0)]
+        xs = [np.dtype(name).type(v) for v in PROBE_VALUES]
         compiled_tanh = [float(tanh(x)) for x in xs]
         compiled_sigmoid = [float(sigmoid_of_twice(x)) for x in xs]
         # The same arithmetic, but the compiled code may fuse a multiply and an add: equal to a few epsilon.
