@@ -244,6 +244,11 @@ def read_results(text, key, n_cells):
     return records, None
 
 
+#: Seconds a notebook's kernel may take to start. nbval's default, 60, is not always enough on a busy machine
+#: grading several notebooks at once; a slow start is not the learner's fault, so it is given time.
+KERNEL_STARTUP_TIMEOUT = 180
+
+
 def run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="grading.nbval_report", environment=None,
               lax=False):
     """Run nbval on ``notebook`` inside ``workdir``; return ({code cell number: record}, whether it timed out).
@@ -264,7 +269,8 @@ def run_nbval(notebook, workdir, cell_timeout, total_timeout, plugin="grading.nb
     os.write(key_write, key)  # 32 bytes: far below a pipe's buffer, so this never blocks
     os.close(key_write)
     command = [sys.executable, "-m", "pytest", str(path), "--nbval", "--nbval-current-env",
-               f"--nbval-cell-timeout={cell_timeout}", "-p", plugin, "-p", "no:cacheprovider",
+               f"--nbval-cell-timeout={cell_timeout}", f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT}",
+               "-p", plugin, "-p", "no:cacheprovider",
                "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "-q", "--color=no",
                "-W", "ignore::DeprecationWarning", f"--lstm-grade-results={results}",
                f"--lstm-grade-key-fd={key_read}"] + (["--nbval-lax"] if lax else [])
